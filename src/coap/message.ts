@@ -1,0 +1,141 @@
+/**
+ * The CoAP message format (RFC 7252 §3): bytes ↔ CoapMessage.
+ *
+ * Decoding is total: it never throws. It tells apart a datagram that is not
+ * CoAP at all (dropped in silence, §3 and §4.2) from one whose header parsed
+ * but whose options did not (a message format error that a CON gets a Reset
+ * for, §4.2), because the first still has no message ID to answer.
+ */
+import { EMPTY_CODE } from './codes.js';
+import type { CoapOption } from './options.js';
+
+export const MessageType = { CON: 0, NON: 1, ACK: 2, RST: 3 } as const;
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+export interface CoapMessage {
+  readonly type: MessageType;
+  readonly code: number;
+  readonly messageId: number;
+  readonly token: Buffer;
+  /** In ascending option-number order, repeated options in their wire order. */
+  readonly options: readonly CoapOption[];
+  readonly payload: Buffer;
+}
+
+export interface MessageHeader {
+  readonly type: MessageType;
+  readonly code: number;
+  readonly messageId: number;
+  readonly token: Buffer;
+}
+
+export type DecodeMessageResult =
+  | { readonly ok: true; readonly message: CoapMessage }
+  /** Not CoAP, wrong version, or too short for its own header and token: drop. */
+  | { readonly ok: false; readonly header: undefined; readonly reason: string }
+  /** Header and token parsed, the rest is malformed: a CON gets a Reset. */
+  | { readonly ok: false; readonly header: MessageHeader; readonly reason: string };
+
+const PAYLOAD_MARKER = 0xff;
+
+export function decodeMessage(datagram: Uint8Array): DecodeMessageResult {
+  const buf = Buffer.isBuffer(datagram) ? datagram : Buffer.from(datagram.buffer, datagram.byteOffset, datagram.byteLength);
+  if (buf.length < 4) return { ok: false, header: undefined, reason: 'shorter than the 4-byte header' };
+  const first = buf[0] as number;
+  const version = first >> 6;
+  // RFC 7252 §3: messages with unknown version numbers MUST be silently ignored.
+  if (version !== 1) return { ok: false, header: undefined, reason: `unknown version ${version}` };
+  const type = ((first >> 4) & 0x3) as MessageType;
+  const tokenLength = first & 0x0f;
+  // RFC 7252 §3: token lengths 9-15 are reserved and MUST be processed as a message format error.
+  if (tokenLength > 8) return { ok: false, header: undefined, reason: `reserved token length ${tokenLength}` };
+  if (buf.length < 4 + tokenLength) return { ok: false, header: undefined, reason: 'truncated token' };
+  const header: MessageHeader = {
+    type,
+    code: buf[1] as number,
+    messageId: buf.readUInt16BE(2),
+    token: Buffer.from(buf.subarray(4, 4 + tokenLength)),
+  };
+
+  // RFC 7252 §4.1: an Empty message has code 0.00, no token, no options, no payload.
+  if (header.code === EMPTY_CODE) {
+    if (tokenLength !== 0 || buf.length !== 4) return { ok: false, header, reason: 'empty message with content' };
+    return { ok: true, message: { ...header, options: [], payload: Buffer.alloc(0) } };
+  }
+
+  const options: CoapOption[] = [];
+  let offset = 4 + tokenLength;
+  let optionNumber = 0;
+  while (offset < buf.length) {
+    const byte = buf[offset] as number;
+    if (byte === PAYLOAD_MARKER) {
+      offset += 1;
+      // RFC 7252 §3: a marker followed by a zero-length payload is a message format error.
+      if (offset === buf.length) return { ok: false, header, reason: 'payload marker without payload' };
+      return { ok: true, message: { ...header, options, payload: Buffer.from(buf.subarray(offset)) } };
+    }
+    offset += 1;
+    const delta = readExtended(buf, byte >> 4, offset);
+    if (delta === undefined) return { ok: false, header, reason: `bad option delta at byte ${offset - 1}` };
+    offset = delta.next;
+    const length = readExtended(buf, byte & 0x0f, offset);
+    if (length === undefined) return { ok: false, header, reason: `bad option length at byte ${offset - 1}` };
+    offset = length.next;
+    if (offset + length.value > buf.length) return { ok: false, header, reason: 'option value runs past the datagram' };
+    optionNumber += delta.value;
+    options.push({ number: optionNumber, value: Buffer.from(buf.subarray(offset, offset + length.value)) });
+    offset += length.value;
+  }
+  return { ok: true, message: { ...header, options, payload: Buffer.alloc(0) } };
+}
+
+/** RFC 7252 §3.1: nibble 13 → 1 extra byte + 13, 14 → 2 extra bytes + 269, 15 → reserved. */
+function readExtended(buf: Buffer, nibble: number, offset: number): { value: number; next: number } | undefined {
+  if (nibble < 13) return { value: nibble, next: offset };
+  if (nibble === 13) {
+    if (offset + 1 > buf.length) return undefined;
+    return { value: (buf[offset] as number) + 13, next: offset + 1 };
+  }
+  if (nibble === 14) {
+    if (offset + 2 > buf.length) return undefined;
+    return { value: buf.readUInt16BE(offset) + 269, next: offset + 2 };
+  }
+  return undefined;
+}
+
+export function encodeMessage(message: CoapMessage): Buffer {
+  if (message.token.length > 8) throw new RangeError('token longer than 8 bytes');
+  // Stable sort keeps repeated options (Uri-Path, Location-Path) in their given order.
+  const options = [...message.options].sort((a, b) => a.number - b.number);
+  const parts: Buffer[] = [];
+  const header = Buffer.alloc(4);
+  header[0] = (1 << 6) | (message.type << 4) | message.token.length;
+  header[1] = message.code;
+  header.writeUInt16BE(message.messageId & 0xffff, 2);
+  parts.push(header, message.token);
+  let previous = 0;
+  for (const option of options) {
+    const delta = option.number - previous;
+    previous = option.number;
+    const [deltaNibble, deltaExt] = extendedField(delta);
+    const [lengthNibble, lengthExt] = extendedField(option.value.length);
+    parts.push(Buffer.from([(deltaNibble << 4) | lengthNibble]), deltaExt, lengthExt, option.value);
+  }
+  if (message.payload.length > 0) parts.push(Buffer.from([PAYLOAD_MARKER]), message.payload);
+  return Buffer.concat(parts);
+}
+
+function extendedField(value: number): [number, Buffer] {
+  if (value < 13) return [value, Buffer.alloc(0)];
+  if (value < 269) return [13, Buffer.from([value - 13])];
+  if (value < 65805) {
+    const ext = Buffer.alloc(2);
+    ext.writeUInt16BE(value - 269);
+    return [14, ext];
+  }
+  throw new RangeError(`option delta or length too large: ${value}`);
+}
+
+export function emptyMessage(type: MessageType, messageId: number): CoapMessage {
+  return { type, code: EMPTY_CODE, messageId, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) };
+}

@@ -1,0 +1,131 @@
+/**
+ * The one typed configuration of lwm2m-hub. Every option has a flag
+ * (`--coap-port`) and an environment variable (`LWM2M_HUB_COAP_PORT`); a flag
+ * wins over the variable, the variable over the default. Values are validated
+ * at start and a bad one is reported in one line naming the option.
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { LOG_LEVELS, type LogLevel } from './log.js';
+
+export interface HubConfig {
+  readonly coapHost: string;
+  readonly coapPort: number;
+  readonly httpHost: string;
+  readonly httpPort: number;
+  readonly mqttHost: string;
+  readonly mqttPort: number;
+  readonly dataDir: string | undefined;
+  readonly objectsDir: string | undefined;
+  readonly logLevel: LogLevel;
+  /** Seconds a registration is kept past its lifetime before it expires. */
+  readonly expiryGrace: number;
+  /** RFC 7252 ACK_TIMEOUT in seconds. */
+  readonly coapAckTimeout: number;
+  readonly coapAckRandomFactor: number;
+  readonly coapMaxRetransmit: number;
+}
+
+const port = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .min(0, 'must be a port number from 0 to 65535')
+  .max(65535, 'must be a port number from 0 to 65535');
+const host = z.string().min(1, 'must not be empty');
+const optionalPath = z
+  .string()
+  .min(1, 'must not be empty')
+  .optional();
+const seconds = z.coerce.number({ error: 'must be a number' }).finite('must be a finite number').min(0, 'must not be negative');
+
+interface OptionSpec<K extends keyof HubConfig> {
+  readonly key: K;
+  readonly flag: string;
+  readonly description: string;
+  readonly default: HubConfig[K];
+  readonly schema: z.ZodType<HubConfig[K]>;
+}
+
+function option<K extends keyof HubConfig>(spec: OptionSpec<K>): OptionSpec<K> {
+  return spec;
+}
+
+/** Every option, in the order `--help` and the README list them. */
+export const OPTIONS = [
+  option({ key: 'coapHost', flag: 'coap-host', description: 'CoAP/UDP listen address (:: is IPv6 and IPv4 on one port)', default: '::', schema: host }),
+  option({ key: 'coapPort', flag: 'coap-port', description: 'CoAP/UDP port for LwM2M clients', default: 5683, schema: port }),
+  option({ key: 'httpHost', flag: 'http-host', description: 'REST API listen address', default: '::', schema: host }),
+  option({ key: 'httpPort', flag: 'http-port', description: 'REST API port', default: 8080, schema: port }),
+  option({ key: 'mqttHost', flag: 'mqtt-host', description: 'embedded MQTT broker listen address', default: '::', schema: host }),
+  option({ key: 'mqttPort', flag: 'mqtt-port', description: 'embedded MQTT broker port', default: 1883, schema: port }),
+  option({ key: 'dataDir', flag: 'data-dir', description: 'directory for persistent state (none: memory only)', default: undefined, schema: optionalPath }),
+  option({ key: 'objectsDir', flag: 'objects-dir', description: 'directory of extra LwM2M object definitions (DDF XML)', default: undefined, schema: optionalPath }),
+  option({ key: 'logLevel', flag: 'log-level', description: `log level: ${LOG_LEVELS.join(', ')}`, default: 'info', schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }) }),
+  option({ key: 'expiryGrace', flag: 'expiry-grace', description: 'seconds a registration outlives its lifetime before it expires', default: 1, schema: seconds }),
+  option({ key: 'coapAckTimeout', flag: 'coap-ack-timeout', description: 'CoAP ACK_TIMEOUT in seconds (RFC 7252 §4.8)', default: 2, schema: seconds.min(0.01, 'must be at least 0.01') }),
+  option({ key: 'coapAckRandomFactor', flag: 'coap-ack-random-factor', description: 'CoAP ACK_RANDOM_FACTOR (RFC 7252 §4.8)', default: 1.5, schema: seconds.min(1, 'must be at least 1') }),
+  option({ key: 'coapMaxRetransmit', flag: 'coap-max-retransmit', description: 'CoAP MAX_RETRANSMIT (RFC 7252 §4.8)', default: 4, schema: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').max(20, 'must be at most 20') }),
+] as const;
+
+export const DEFAULT_CONFIG: HubConfig = Object.fromEntries(OPTIONS.map((o) => [o.key, o.default])) as unknown as HubConfig;
+
+export function envName(flag: string): string {
+  return `LWM2M_HUB_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export type CliRequest = { readonly kind: 'run'; readonly config: HubConfig } | { readonly kind: 'help' } | { readonly kind: 'version' };
+
+/** Reads flags and environment into a validated config. Throws ConfigError with one line naming the option. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliRequest {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        ...Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: 'string' as const }])),
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+      allowPositionals: false,
+      strict: true,
+    }));
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message} (see --help)`);
+  }
+  if (values['help']) return { kind: 'help' };
+  if (values['version']) return { kind: 'version' };
+
+  const config: Record<string, unknown> = {};
+  for (const spec of OPTIONS) {
+    const fromFlag = values[spec.flag];
+    const fromEnv = env[envName(spec.flag)];
+    const raw = typeof fromFlag === 'string' ? fromFlag : fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
+    if (raw === undefined) {
+      config[spec.key] = spec.default;
+      continue;
+    }
+    const parsed = (spec.schema as z.ZodType).safeParse(raw);
+    if (!parsed.success) {
+      const source = typeof fromFlag === 'string' ? `--${spec.flag}` : envName(spec.flag);
+      const reason = parsed.error.issues[0]?.message ?? 'invalid value';
+      throw new ConfigError(`invalid ${source}: ${reason} (got "${raw}")`);
+    }
+    config[spec.key] = parsed.data;
+  }
+  return { kind: 'run', config: config as unknown as HubConfig };
+}
+
+export function helpText(): string {
+  const lines = ['Usage: lwm2m-hub [options]', '', 'LwM2M server with a dual-stack CoAP listener and an embedded MQTT broker.', '', 'Options (each also read from the environment variable shown):'];
+  for (const spec of OPTIONS) {
+    const def = spec.default === undefined ? '' : ` [default: ${String(spec.default)}]`;
+    lines.push(`  --${spec.flag} <value>`.padEnd(34) + `${spec.description}${def}`);
+    lines.push(' '.repeat(34) + envName(spec.flag));
+  }
+  lines.push('  -h, --help'.padEnd(34) + 'show this help', '  --version'.padEnd(34) + 'show the version');
+  return lines.join('\n');
+}

@@ -1,0 +1,96 @@
+/**
+ * The whole product wired together:
+ * CoAP socket → LwM2M dispatcher → registration store + event bus → REST / MQTT.
+ */
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { CoapEndpoint } from './coap/endpoint.js';
+import type { HubConfig } from './config.js';
+import { EventBus } from './events.js';
+import { createHttpServer } from './http/server.js';
+import { createLwm2mDispatcher } from './lwm2m/dispatcher.js';
+import { RegistrationHandler } from './lwm2m/registration/registration-handler.js';
+import { startEmbeddedBroker } from './mqtt/broker.js';
+import { MemoryRegistrationStore } from './store/memory-store.js';
+import type { RegistrationStore } from './store/registration-store.js';
+
+export interface ListenAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface Hub {
+  readonly store: RegistrationStore;
+  readonly events: EventBus;
+  readonly coap: ListenAddress;
+  readonly http: ListenAddress;
+  readonly mqtt: ListenAddress;
+  /** Stops listening, flushes the store, closes the broker. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> {
+  const events = new EventBus(logger);
+  const store: RegistrationStore = new MemoryRegistrationStore();
+  const registrations = new RegistrationHandler({ store, events, logger, expiryGraceMs: config.expiryGrace * 1000 });
+  await registrations.start();
+
+  const coap = await CoapEndpoint.bind({
+    host: config.coapHost,
+    port: config.coapPort,
+    logger,
+    transmission: {
+      ackTimeoutMs: config.coapAckTimeout * 1000,
+      ackRandomFactor: config.coapAckRandomFactor,
+      maxRetransmit: config.coapMaxRetransmit,
+    },
+  });
+  coap.onRequest = createLwm2mDispatcher(registrations, logger);
+
+  // Stopped in this order: the CoAP listener first (no new work), then expiry, REST, the broker, the store.
+  const closers: (() => Promise<void>)[] = [() => coap.close(), async () => registrations.stop()];
+  try {
+    const broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, logger });
+    const http = createHttpServer({ store, logger, version: VERSION });
+    closers.push(() => http.close(), () => broker.close());
+    await http.listen({ host: config.httpHost, port: config.httpPort });
+
+    const httpAddress = http.server.address() as AddressInfo;
+    const hub: Hub = {
+      store,
+      events,
+      coap: coap.address(),
+      http: { address: httpAddress.address, port: httpAddress.port },
+      mqtt: broker.address(),
+      stop: once(async () => {
+        await closeInOrder(closers, logger);
+        await store.close();
+      }),
+    };
+    logger.info({ coap: hub.coap, http: hub.http, mqtt: hub.mqtt, version: VERSION }, 'lwm2m-hub started');
+    return hub;
+  } catch (error) {
+    await closeInOrder(closers, logger);
+    throw error;
+  }
+}
+
+async function closeInOrder(closers: readonly (() => Promise<void>)[], logger: Logger): Promise<void> {
+  for (const close of closers) {
+    try {
+      await close();
+    } catch (error) {
+      logger.warn({ err: error }, 'error while stopping');
+    }
+  }
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let promise: Promise<void> | undefined;
+  return () => (promise ??= fn());
+}

@@ -1,0 +1,131 @@
+/**
+ * The LwM2M registration interface (Core §6.2): register, update, deregister,
+ * and expiry when a lifetime passes without an update. Transport-independent:
+ * the CoAP dispatcher turns requests into these calls.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Peer } from '../../coap/peer.js';
+import type { EventBus } from '../../events.js';
+import type { RegistrationChanges, RegistrationStore } from '../../store/registration-store.js';
+import { ExpiryScheduler } from './expiry-scheduler.js';
+import type { ObjectLinkList, RegisterParameters, UpdateParameters } from './parameters.js';
+import { expiresAt, type Registration } from './registration.js';
+
+export interface RegistrationHandlerOptions {
+  readonly store: RegistrationStore;
+  readonly events: EventBus;
+  readonly logger: Logger;
+  /** Extra time after `lastUpdate + lifetime` before a registration is removed, for updates in flight. */
+  readonly expiryGraceMs: number;
+  readonly now?: () => number;
+}
+
+export class RegistrationHandler {
+  private readonly store: RegistrationStore;
+  private readonly events: EventBus;
+  private readonly logger: Logger;
+  private readonly graceMs: number;
+  private readonly now: () => number;
+  private readonly expiry: ExpiryScheduler;
+
+  constructor(options: RegistrationHandlerOptions) {
+    this.store = options.store;
+    this.events = options.events;
+    this.logger = options.logger;
+    this.graceMs = options.expiryGraceMs;
+    this.now = options.now ?? Date.now;
+    this.expiry = new ExpiryScheduler((id, deadline) => void this.expire(id, deadline), this.now);
+  }
+
+  /** Schedules the expiry of registrations already in the store (after a restart); past ones expire at once. */
+  async start(): Promise<void> {
+    for await (const registration of this.store.list()) this.scheduleExpiry(registration);
+  }
+
+  stop(): void {
+    this.expiry.stop();
+  }
+
+  async register(peer: Peer, params: RegisterParameters, links: ObjectLinkList): Promise<Registration> {
+    const now = this.now();
+    const registration: Registration = {
+      id: await this.newRegistrationId(),
+      endpoint: params.endpoint,
+      lifetime: params.lifetime,
+      lwm2mVersion: params.lwm2mVersion,
+      binding: params.binding,
+      queueMode: params.queueMode,
+      ...(params.smsNumber !== undefined ? { smsNumber: params.smsNumber } : {}),
+      address: peer.address,
+      port: peer.port,
+      rootPath: links.rootPath,
+      objectLinks: links.objectLinks,
+      supportedContentFormats: links.supportedContentFormats,
+      additionalAttributes: params.additionalAttributes,
+      registeredAt: now,
+      lastUpdate: now,
+    };
+    // LwM2M Core §6.2.1: a client registering again with the same endpoint name replaces its registration.
+    const replaced = await this.store.add(registration);
+    if (replaced) this.expiry.cancel(replaced.id);
+    this.scheduleExpiry(registration);
+    this.logger.debug({ endpoint: registration.endpoint, id: registration.id, replaced: replaced?.id }, 'registered');
+    this.events.emit('registered', replaced ? { registration, replaced } : { registration });
+    return registration;
+  }
+
+  /** Returns undefined when the id is unknown (4.04). */
+  async update(id: string, peer: Peer, params: UpdateParameters, links?: ObjectLinkList): Promise<Registration | undefined> {
+    const changes: RegistrationChanges = {
+      ...params,
+      // The client may have moved (NAT rebinding, new address): requests follow its latest source.
+      address: peer.address,
+      port: peer.port,
+      lastUpdate: this.now(),
+      ...(links ? { objectLinks: links.objectLinks } : {}),
+    };
+    const result = await this.store.update(id, changes);
+    if (!result) return undefined;
+    this.scheduleExpiry(result.current);
+    this.logger.debug({ endpoint: result.current.endpoint, id }, 'updated');
+    this.events.emit('updated', { registration: result.current, previous: result.previous });
+    return result.current;
+  }
+
+  /** Returns undefined when the id is unknown (4.04). */
+  async deregister(id: string): Promise<Registration | undefined> {
+    const registration = await this.store.remove(id);
+    if (!registration) return undefined;
+    this.expiry.cancel(id);
+    this.logger.debug({ endpoint: registration.endpoint, id }, 'deregistered');
+    this.events.emit('deregistered', { registration });
+    return registration;
+  }
+
+  private scheduleExpiry(registration: Registration): void {
+    this.expiry.schedule(registration.id, expiresAt(registration) + this.graceMs);
+  }
+
+  private async expire(id: string, deadline: number): Promise<void> {
+    try {
+      const current = await this.store.getById(id);
+      // An update may have landed between the timer and now: only a registration still due is removed.
+      if (!current || expiresAt(current) + this.graceMs > deadline) return;
+      const removed = await this.store.remove(id);
+      if (!removed) return;
+      this.logger.debug({ endpoint: removed.endpoint, id }, 'expired');
+      this.events.emit('expired', { registration: removed });
+    } catch (error) {
+      this.logger.error({ err: error, id }, 'expiry failed');
+    }
+  }
+
+  /** Short ids (8 characters, 48 random bits) keep Location-Path and every update small on 802.15.4. */
+  private async newRegistrationId(): Promise<string> {
+    for (;;) {
+      const id = randomBytes(6).toString('base64url');
+      if (!(await this.store.getById(id))) return id;
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import type { Peer } from '../../coap/peer.js';
+import type { LinkAttributeValue } from '../../codecs/link-format/index.js';
+import type { Lwm2mPath } from '../../model/path.js';
+
+/** One entry of the registration's object list: `</3/0>;ver=1.1` → path [3, 0], attributes { ver: '1.1' }. */
+export interface ObjectLink {
+  readonly path: Lwm2mPath;
+  readonly attributes: Readonly<Record<string, LinkAttributeValue>>;
+}
+
+/** Transport bindings (LwM2M 1.1 Transport §6.2.1.1 `b`): U UDP, T TCP, S SMS, N Non-IP. */
+export type Binding = string;
+
+/**
+ * What the server knows of a registered client (LwM2M Core §6.2.1). Plain data
+ * with epoch-millisecond times, so that any store can serialise it as it is.
+ */
+export interface Registration {
+  readonly id: string;
+  readonly endpoint: string;
+  /** Seconds (`lt`). */
+  readonly lifetime: number;
+  readonly lwm2mVersion: string;
+  /** Transport letters without `Q` (`U`, `UQ` in 1.0 becomes `U` + queueMode). */
+  readonly binding: Binding;
+  readonly queueMode: boolean;
+  readonly smsNumber?: string;
+  /** Where requests to the client go: the source of its latest register or update. */
+  readonly address: string;
+  readonly port: number;
+  /** Alternate root path (`</lwm2m>;rt="oma.lwm2m"`), `/` by default. */
+  readonly rootPath: string;
+  readonly objectLinks: readonly ObjectLink[];
+  /** Content formats announced with `ct` on the root link (LwM2M 1.1 Core §6.2.1). */
+  readonly supportedContentFormats: readonly number[];
+  /** Query parameters we do not interpret, kept as the client sent them. */
+  readonly additionalAttributes: Readonly<Record<string, string>>;
+  readonly registeredAt: number;
+  readonly lastUpdate: number;
+}
+
+export function registrationPeer(registration: Registration): Peer {
+  return { address: registration.address, port: registration.port };
+}
+
+/** Epoch ms at which the registration expires without an update (before any grace period). */
+export function expiresAt(registration: Registration): number {
+  return registration.lastUpdate + registration.lifetime * 1000;
+}
+
+/** The JSON shape of a registration in REST responses and MQTT messages. */
+export interface RegistrationJson {
+  endpoint: string;
+  registrationId: string;
+  lifetime: number;
+  lwm2mVersion: string;
+  binding: string;
+  queueMode: boolean;
+  smsNumber?: string;
+  address: string;
+  port: number;
+  rootPath: string;
+  objectLinks: { path: string; attributes: Record<string, LinkAttributeValue> }[];
+  supportedContentFormats: number[];
+  additionalAttributes: Record<string, string>;
+  registeredAt: string;
+  lastUpdate: string;
+  expiresAt: string;
+}
+
+export function registrationToJson(registration: Registration): RegistrationJson {
+  return {
+    endpoint: registration.endpoint,
+    registrationId: registration.id,
+    lifetime: registration.lifetime,
+    lwm2mVersion: registration.lwm2mVersion,
+    binding: registration.binding,
+    queueMode: registration.queueMode,
+    ...(registration.smsNumber !== undefined ? { smsNumber: registration.smsNumber } : {}),
+    address: registration.address,
+    port: registration.port,
+    rootPath: registration.rootPath,
+    objectLinks: registration.objectLinks.map((link) => ({ path: '/' + link.path.join('/'), attributes: { ...link.attributes } })),
+    supportedContentFormats: [...registration.supportedContentFormats],
+    additionalAttributes: { ...registration.additionalAttributes },
+    registeredAt: new Date(registration.registeredAt).toISOString(),
+    lastUpdate: new Date(registration.lastUpdate).toISOString(),
+    expiresAt: new Date(expiresAt(registration)).toISOString(),
+  };
+}

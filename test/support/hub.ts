@@ -1,0 +1,24 @@
+import { DEFAULT_CONFIG, type HubConfig } from '../../src/config.js';
+import { startHub, type Hub } from '../../src/hub.js';
+import { silentLogger } from '../../src/log.js';
+
+/** A hub on ephemeral ports of every listener, quiet, with fast CoAP timers unless told otherwise. */
+export async function startTestHub(overrides: Partial<HubConfig> = {}): Promise<Hub> {
+  return startHub(
+    {
+      ...DEFAULT_CONFIG,
+      coapPort: 0,
+      httpPort: 0,
+      mqttPort: 0,
+      httpHost: '127.0.0.1',
+      mqttHost: '127.0.0.1',
+      logLevel: 'silent',
+      ...overrides,
+    },
+    silentLogger(),
+  );
+}
+
+export function httpUrl(hub: Hub, path: string): string {
+  return `http://127.0.0.1:${hub.http.port}${path}`;
+}

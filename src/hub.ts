@@ -11,6 +11,7 @@ import { EventBus } from './events.js';
 import { createHttpServer } from './http/server.js';
 import { createLwm2mDispatcher } from './lwm2m/dispatcher.js';
 import { RegistrationHandler } from './lwm2m/registration/registration-handler.js';
+import { createDefaultRegistry, type ObjectRegistry } from './model/object-registry.js';
 import { startEmbeddedBroker } from './mqtt/broker.js';
 import { MemoryRegistrationStore } from './store/memory-store.js';
 import type { RegistrationStore } from './store/registration-store.js';
@@ -22,6 +23,7 @@ export interface ListenAddress {
 
 export interface Hub {
   readonly store: RegistrationStore;
+  readonly objects: ObjectRegistry;
   readonly events: EventBus;
   readonly coap: ListenAddress;
   readonly http: ListenAddress;
@@ -36,6 +38,10 @@ export const VERSION: string = (
 
 export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> {
   const events = new EventBus(logger);
+  // A broken definition file is reported and skipped: the hub still starts (unknown objects stay untyped).
+  const objects = await createDefaultRegistry(config.objectsDir ? [config.objectsDir] : [], ({ file, reason }) =>
+    logger.warn({ file, reason }, 'object definition skipped'),
+  );
   const store: RegistrationStore = new MemoryRegistrationStore();
   const registrations = new RegistrationHandler({ store, events, logger, expiryGraceMs: config.expiryGrace * 1000 });
   await registrations.start();
@@ -56,13 +62,14 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   const closers: (() => Promise<void>)[] = [() => coap.close(), async () => registrations.stop()];
   try {
     const broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, logger });
-    const http = createHttpServer({ store, logger, version: VERSION });
+    const http = createHttpServer({ store, objects, logger, version: VERSION });
     closers.push(() => http.close(), () => broker.close());
     await http.listen({ host: config.httpHost, port: config.httpPort });
 
     const httpAddress = http.server.address() as AddressInfo;
     const hub: Hub = {
       store,
+      objects,
       events,
       coap: coap.address(),
       http: { address: httpAddress.address, port: httpAddress.port },

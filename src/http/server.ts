@@ -5,10 +5,13 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registrationToJson } from '../lwm2m/registration/registration.js';
+import type { ObjectModel } from '../model/object-model.js';
+import type { ObjectRegistry } from '../model/object-registry.js';
 import type { RegistrationStore } from '../store/registration-store.js';
 
 export interface HttpServerOptions {
   readonly store: RegistrationStore;
+  readonly objects: ObjectRegistry;
   readonly logger: Logger;
   readonly version: string;
 }
@@ -40,6 +43,17 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     return registrationToJson(registration);
   });
 
+  app.get('/api/objects', async () => options.objects.list().map(objectToJson));
+
+  app.get<{ Params: { id: string }; Querystring: { version?: string } }>('/api/objects/:id', async (request, reply) => {
+    const id = /^\d{1,5}$/.test(request.params.id) ? Number(request.params.id) : undefined;
+    const model = id === undefined ? undefined : options.objects.getObject(id, request.query.version);
+    if (!model) {
+      return reply.code(404).send({ error: 'not_found', message: `no object definition for "${request.params.id}"` } satisfies ApiError);
+    }
+    return { ...objectToJson(model), versions: options.objects.versions(model.id) };
+  });
+
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` } satisfies ApiError);
   });
@@ -51,4 +65,29 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   });
 
   return app;
+}
+
+/** The object model as REST shows it. */
+function objectToJson(model: ObjectModel) {
+  return {
+    id: model.id,
+    name: model.name,
+    version: model.version,
+    lwm2mVersion: model.lwm2mVersion,
+    multiple: model.multiple,
+    mandatory: model.mandatory,
+    ...(model.urn !== undefined ? { urn: model.urn } : {}),
+    ...(model.description !== undefined ? { description: model.description } : {}),
+    resources: [...model.resources.values()].map((r) => ({
+      id: r.id,
+      name: r.name,
+      type: r.type,
+      operations: r.operations,
+      multiple: r.multiple,
+      mandatory: r.mandatory,
+      ...(r.units !== undefined ? { units: r.units } : {}),
+      ...(r.rangeEnumeration !== undefined ? { rangeEnumeration: r.rangeEnumeration } : {}),
+      ...(r.description !== undefined ? { description: r.description } : {}),
+    })),
+  };
 }

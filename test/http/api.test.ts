@@ -54,3 +54,23 @@ describe('REST API', () => {
     }
   });
 });
+
+describe('object model over REST', () => {
+  it('lists the shipped objects with their resources', async () => {
+    const objects = (await (await fetch(httpUrl(hub, '/api/objects'))).json()) as { id: number; name: string }[];
+    expect(objects.map((o) => o.id)).toEqual(expect.arrayContaining([0, 1, 2, 3, 4, 5, 6, 7, 3303, 3304, 3311, 3315, 3323, 3342, 3347]));
+  });
+
+  it('shows one object with typed resources, and 404 for an unknown one', async () => {
+    const device = (await (await fetch(httpUrl(hub, '/api/objects/3'))).json()) as {
+      name: string;
+      resources: { id: number; name: string; type: string; operations: string; multiple: boolean }[];
+    };
+    expect(device.name).toBe('Device');
+    expect(device.resources.find((r) => r.id === 0)).toMatchObject({ name: 'Manufacturer', type: 'string', operations: 'R', multiple: false });
+    expect(device.resources.find((r) => r.id === 4)).toMatchObject({ name: 'Reboot', type: 'none', operations: 'E' });
+    const temperature = (await (await fetch(httpUrl(hub, '/api/objects/3303'))).json()) as { resources: { id: number; units?: string; type: string }[] };
+    expect(temperature.resources.find((r) => r.id === 5700)).toMatchObject({ type: 'float' });
+    for (const path of ['/api/objects/9999', '/api/objects/abc']) expect((await fetch(httpUrl(hub, path))).status).toBe(404);
+  });
+});

@@ -63,6 +63,8 @@ export interface OutgoingRequest {
   readonly payload?: Buffer;
   /** CON (default) is retransmitted per RFC 7252 §4.2; NON is sent once. */
   readonly confirmable?: boolean;
+  /** A token of the caller's (an observation's, to cancel it with the same token, RFC 7641 §3.6); random by default. */
+  readonly token?: Buffer;
 }
 
 export interface ReceivedResponse {
@@ -73,6 +75,23 @@ export interface ReceivedResponse {
   readonly payload: Buffer;
   readonly contentFormat: number | undefined;
 }
+
+/** A response we send outside a request/response exchange: an RFC 7641 notification. */
+export interface OutgoingNotification {
+  readonly token: Buffer;
+  readonly code: number;
+  readonly options?: readonly CoapOption[];
+  readonly payload?: Buffer;
+  /** CON notifications are retransmitted until acknowledged (RFC 7641 §4.5). */
+  readonly confirmable?: boolean;
+}
+
+/**
+ * Decides the fate of a response whose token matches no request of ours, such as
+ * an RFC 7641 notification: true accepts it (a CON is acknowledged), false rejects
+ * it with a Reset, which also tells the peer to stop notifying (RFC 7641 §3.6).
+ */
+export type UnmatchedResponseHandler = (response: ReceivedResponse) => boolean | Promise<boolean>;
 
 export interface RequestOptions {
   /** Give up waiting for the response after this long (default MAX_TRANSMIT_WAIT, 93 s). */
@@ -136,6 +155,8 @@ interface MessageIdCounter {
 export class CoapEndpoint {
   /** Handles every request a peer sends us; answers 4.04 until one is set. */
   onRequest: RequestHandler = () => ({ code: ResponseCode.NOT_FOUND });
+  /** Handles responses that match no pending request (notifications); rejects them until one is set. */
+  onUnmatchedResponse: UnmatchedResponseHandler = () => false;
 
   private readonly socket: Socket;
   private readonly ipv6Socket: boolean;
@@ -144,6 +165,8 @@ export class CoapEndpoint {
   private readonly duplicates: DuplicateCache;
   private readonly byMessageId = new Map<string, PendingExchange>();
   private readonly byToken = new Map<string, PendingExchange>();
+  /** CON notifications we sent, by peer and message id, waiting for their ACK or RST. */
+  private readonly notificationsInFlight = new Map<string, (acknowledged: boolean) => void>();
   private readonly messageIds = new Map<string, MessageIdCounter>();
   private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
@@ -187,6 +210,7 @@ export class CoapEndpoint {
     this.closed = true;
     clearInterval(this.sweepTimer);
     for (const exchange of new Set(this.byToken.values())) this.finish(exchange, new CoapEndpointClosedError());
+    for (const settle of [...this.notificationsInFlight.values()]) settle(false);
     this.duplicates.clear();
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
@@ -195,7 +219,7 @@ export class CoapEndpoint {
   request(peer: Peer, request: OutgoingRequest, options: RequestOptions = {}): Promise<ReceivedResponse> {
     if (this.closed) return Promise.reject(new CoapEndpointClosedError());
     const confirmable = request.confirmable ?? true;
-    const token = this.newToken(peer);
+    const token = request.token ?? this.newToken(peer);
     const messageId = this.nextMessageId(peer);
     const message: CoapMessage = {
       type: confirmable ? MessageType.CON : MessageType.NON,
@@ -234,6 +258,48 @@ export class CoapEndpoint {
         this.scheduleRetransmission(exchange, this.initialTimeout(), 0);
       }
       this.send(datagram, peer);
+    });
+  }
+
+  /**
+   * Sends a notification (a response outside an exchange, RFC 7641 §4.2) from this socket.
+   * A CON notification resolves 'acknowledged' or 'reset' (the observer is gone, §3.6),
+   * or rejects with CoapTimeoutError; a NON one resolves 'sent'.
+   */
+  notify(peer: Peer, notification: OutgoingNotification): Promise<'acknowledged' | 'reset' | 'sent'> {
+    if (this.closed) return Promise.reject(new CoapEndpointClosedError());
+    const confirmable = notification.confirmable ?? false;
+    const messageId = this.nextMessageId(peer);
+    const datagram = encodeMessage({
+      type: confirmable ? MessageType.CON : MessageType.NON,
+      code: notification.code,
+      messageId,
+      token: notification.token,
+      options: notification.options ?? [],
+      payload: notification.payload ?? Buffer.alloc(0),
+    });
+    this.send(datagram, peer);
+    if (!confirmable) return Promise.resolve('sent');
+    const key = `${peerKey(peer)}#${messageId}`;
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const retransmit = (timeoutMs: number, attempt: number) => {
+        timer = setTimeout(() => {
+          if (attempt >= this.transmission.maxRetransmit) {
+            this.notificationsInFlight.delete(key);
+            reject(new CoapTimeoutError(peer, notification.code, false));
+            return;
+          }
+          this.send(datagram, peer);
+          retransmit(timeoutMs * 2, attempt + 1);
+        }, timeoutMs);
+      };
+      this.notificationsInFlight.set(key, (acknowledged) => {
+        clearTimeout(timer);
+        this.notificationsInFlight.delete(key);
+        resolve(acknowledged ? 'acknowledged' : 'reset');
+      });
+      retransmit(this.initialTimeout(), 0);
     });
   }
 
@@ -362,6 +428,11 @@ export class CoapEndpoint {
   }
 
   private receiveAckOrReset(message: CoapMessage, peer: Peer): void {
+    const settleNotification = this.notificationsInFlight.get(`${peerKey(peer)}#${message.messageId}`);
+    if (settleNotification) {
+      settleNotification(message.type === MessageType.ACK);
+      return;
+    }
     const exchange = this.byMessageId.get(`${peerKey(peer)}#${message.messageId}`);
     if (!exchange) return; // RFC 7252 §4.2: an unmatched ACK or RST is silently ignored.
     if (message.type === MessageType.RST) {
@@ -388,11 +459,32 @@ export class CoapEndpoint {
       return;
     }
     const exchange = this.byToken.get(`${peerKey(peer)}#${message.token.toString('hex')}`);
-    // RFC 7252 §5.3.2: a response we cannot match is rejected (RST for CON; NON may be ignored).
-    const reply = encodeMessage(emptyMessage(exchange ? MessageType.ACK : MessageType.RST, message.messageId));
-    this.duplicates.markAnswered(duplicateKey, confirmable ? reply : undefined);
-    if (confirmable) this.send(reply, peer);
-    if (exchange) this.finish(exchange, toReceivedResponse(message, peer));
+    if (exchange) {
+      const ack = confirmable ? encodeMessage(emptyMessage(MessageType.ACK, message.messageId)) : undefined;
+      this.duplicates.markAnswered(duplicateKey, ack);
+      if (ack) this.send(ack, peer);
+      this.finish(exchange, toReceivedResponse(message, peer));
+      return;
+    }
+    // No request waits for this token: a notification, or a stray. The owner of observations decides.
+    this.duplicates.markProcessing(duplicateKey);
+    void this.decideUnmatched(toReceivedResponse(message, peer)).then((accepted) => {
+      if (this.closed) return;
+      // RFC 7252 §5.3.2 / RFC 7641 §3.6: a response nobody wants is rejected with a Reset (for NON too, to stop notifications).
+      const reply = encodeMessage(emptyMessage(accepted ? MessageType.ACK : MessageType.RST, message.messageId));
+      const send = confirmable || !accepted;
+      this.duplicates.markAnswered(duplicateKey, send ? reply : undefined);
+      if (send) this.send(reply, peer);
+    });
+  }
+
+  private async decideUnmatched(response: ReceivedResponse): Promise<boolean> {
+    try {
+      return await this.onUnmatchedResponse(response);
+    } catch (error) {
+      this.logger?.error({ err: error, peer: formatPeer(response.peer), code: formatCode(response.code) }, 'notification handler failed');
+      return false;
+    }
   }
 
   private send(datagram: Buffer, peer: Peer): void {
@@ -409,7 +501,7 @@ export class CoapEndpoint {
   }
 
   /** RFC 7252 §5.3.1: tokens are random; unique among our exchanges with this peer. */
-  private newToken(peer: Peer): Buffer {
+  newToken(peer: Peer): Buffer {
     const key = peerKey(peer);
     for (;;) {
       const token = randomBytes(TOKEN_LENGTH);

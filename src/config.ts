@@ -24,6 +24,12 @@ export interface HubConfig {
   readonly coapAckTimeout: number;
   readonly coapAckRandomFactor: number;
   readonly coapMaxRetransmit: number;
+  /** Seconds a queue-mode client is taken to listen after a message from it. */
+  readonly queueAwakeTime: number;
+  /** Requests kept per sleeping queue-mode client. */
+  readonly queueSize: number;
+  /** Notifications and events kept for SSE `Last-Event-ID` resume. */
+  readonly eventBuffer: number;
 }
 
 const port = z.coerce
@@ -37,6 +43,8 @@ const optionalPath = z
   .min(1, 'must not be empty')
   .optional();
 const seconds = z.coerce.number({ error: 'must be a number' }).finite('must be a finite number').min(0, 'must not be negative');
+
+const count = z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1_000_000, 'must be at most 1000000');
 
 interface OptionSpec<K extends keyof HubConfig> {
   readonly key: K;
@@ -65,6 +73,9 @@ export const OPTIONS = [
   option({ key: 'coapAckTimeout', flag: 'coap-ack-timeout', description: 'CoAP ACK_TIMEOUT in seconds (RFC 7252 §4.8)', default: 2, schema: seconds.min(0.01, 'must be at least 0.01') }),
   option({ key: 'coapAckRandomFactor', flag: 'coap-ack-random-factor', description: 'CoAP ACK_RANDOM_FACTOR (RFC 7252 §4.8)', default: 1.5, schema: seconds.min(1, 'must be at least 1') }),
   option({ key: 'coapMaxRetransmit', flag: 'coap-max-retransmit', description: 'CoAP MAX_RETRANSMIT (RFC 7252 §4.8)', default: 4, schema: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').max(20, 'must be at most 20') }),
+  option({ key: 'queueAwakeTime', flag: 'queue-awake-time', description: 'seconds a queue-mode client listens after it spoke (MAX_TRANSMIT_WAIT)', default: 93, schema: seconds }),
+  option({ key: 'queueSize', flag: 'queue-size', description: 'requests kept per sleeping queue-mode client; the oldest is dropped when full', default: 10, schema: count }),
+  option({ key: 'eventBuffer', flag: 'event-buffer', description: 'events kept for /api/events Last-Event-ID resume', default: 1000, schema: count }),
 ] as const;
 
 export const DEFAULT_CONFIG: HubConfig = Object.fromEntries(OPTIONS.map((o) => [o.key, o.default])) as unknown as HubConfig;

@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
+import type { Lwm2mRecord } from './codecs/senml/records.js';
 import type { Registration } from './lwm2m/registration/registration.js';
+import type { Lwm2mNode } from './model/node.js';
+import type { Lwm2mPath } from './model/path.js';
 
 /** Everything the LwM2M layer tells the rest of the hub (MQTT, REST, SSE). */
 export interface HubEventMap {
@@ -7,6 +10,24 @@ export interface HubEventMap {
   updated: { readonly registration: Registration; readonly previous: Registration };
   deregistered: { readonly registration: Registration };
   expired: { readonly registration: Registration };
+  /** A value from an observation (RFC 7641 notification), the first response included. */
+  notification: {
+    readonly registration: Registration;
+    readonly observationId: string;
+    readonly path: Lwm2mPath;
+    readonly node: Lwm2mNode;
+    readonly contentFormat: number;
+    /** Epoch ms at which the hub received it. */
+    readonly time: number;
+  };
+  /** Values a client pushed with the LwM2M 1.1 Send operation (POST /dp). */
+  send: { readonly registration: Registration; readonly records: readonly Lwm2mRecord[]; readonly time: number };
+  /** A read answered by the device (so that MQTT can publish the latest value). */
+  read: { readonly registration: Registration; readonly path: Lwm2mPath; readonly node: Lwm2mNode; readonly time: number };
+  observationCancelled: { readonly registration: Registration; readonly observationId: string; readonly path: Lwm2mPath; readonly reason: string };
+  /** Queue mode (LwM2M Core §6.5): the client is reachable now / no longer. */
+  awake: { readonly registration: Registration };
+  sleeping: { readonly registration: Registration };
 }
 
 export type HubEventName = keyof HubEventMap;

@@ -9,7 +9,12 @@ import { CoapEndpoint } from './coap/endpoint.js';
 import type { HubConfig } from './config.js';
 import { EventBus } from './events.js';
 import { createHttpServer } from './http/server.js';
+import { defaultCodecRegistry } from './codecs/registry.js';
+import { DeviceApi } from './lwm2m/device-api.js';
 import { createLwm2mDispatcher } from './lwm2m/dispatcher.js';
+import { ObservationService } from './lwm2m/observation/observation-service.js';
+import { PresenceService } from './lwm2m/queue/presence-service.js';
+import { SendHandler } from './lwm2m/send/send-handler.js';
 import { RegistrationHandler } from './lwm2m/registration/registration-handler.js';
 import { createDefaultRegistry, type ObjectRegistry } from './model/object-registry.js';
 import { startEmbeddedBroker } from './mqtt/broker.js';
@@ -24,6 +29,8 @@ export interface ListenAddress {
 export interface Hub {
   readonly store: RegistrationStore;
   readonly objects: ObjectRegistry;
+  readonly devices: DeviceApi;
+  readonly observations: ObservationService;
   readonly events: EventBus;
   readonly coap: ListenAddress;
   readonly http: ListenAddress;
@@ -56,13 +63,19 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       maxRetransmit: config.coapMaxRetransmit,
     },
   });
-  coap.onRequest = createLwm2mDispatcher(registrations, logger);
+  const codecs = defaultCodecRegistry;
+  const observations = new ObservationService({ store, events, codecs, model: objects, logger });
+  const presence = new PresenceService({ events, logger, awakeWindowMs: config.queueAwakeTime * 1000, queueSize: config.queueSize });
+  const devices = new DeviceApi({ coap, store, codecs, model: objects, observations, presence, events, logger });
+  const sends = new SendHandler({ store, events, model: objects, logger });
+  coap.onRequest = createLwm2mDispatcher(registrations, sends, logger);
+  coap.onUnmatchedResponse = observations.handleNotification;
 
   // Stopped in this order: the CoAP listener first (no new work), then expiry, REST, the broker, the store.
-  const closers: (() => Promise<void>)[] = [() => coap.close(), async () => registrations.stop()];
+  const closers: (() => Promise<void>)[] = [() => coap.close(), async () => registrations.stop(), async () => presence.stop()];
   try {
     const broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, logger });
-    const http = createHttpServer({ store, objects, logger, version: VERSION });
+    const http = createHttpServer({ store, objects, devices, observations, events, logger, version: VERSION, eventBuffer: config.eventBuffer });
     closers.push(() => http.close(), () => broker.close());
     await http.listen({ host: config.httpHost, port: config.httpPort });
 
@@ -70,6 +83,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     const hub: Hub = {
       store,
       objects,
+      devices,
+      observations,
       events,
       coap: coap.address(),
       http: { address: httpAddress.address, port: httpAddress.port },

@@ -7,18 +7,23 @@ import type { Logger } from 'pino';
 import { registrationToJson } from '../lwm2m/registration/registration.js';
 import type { ObjectModel } from '../model/object-model.js';
 import type { ObjectRegistry } from '../model/object-registry.js';
+import type { EventBus } from '../events.js';
+import type { DeviceApi } from '../lwm2m/device-api.js';
+import type { ObservationService } from '../lwm2m/observation/observation-service.js';
 import type { RegistrationStore } from '../store/registration-store.js';
+import { registerDeviceRoutes, type ApiError } from './device-routes.js';
+import { registerEventStream } from './event-stream.js';
+import { OPENAPI_DOCUMENT } from './openapi.js';
 
 export interface HttpServerOptions {
   readonly store: RegistrationStore;
   readonly objects: ObjectRegistry;
+  readonly devices: DeviceApi;
+  readonly observations: ObservationService;
+  readonly events: EventBus;
+  readonly eventBuffer: number;
   readonly logger: Logger;
   readonly version: string;
-}
-
-export interface ApiError {
-  error: string;
-  message: string;
 }
 
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
@@ -38,7 +43,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.get<{ Params: { endpoint: string } }>('/api/clients/:endpoint', async (request, reply) => {
     const registration = await store.getByEndpoint(request.params.endpoint);
     if (!registration) {
-      return reply.code(404).send({ error: 'not_found', message: `no client registered as "${request.params.endpoint}"` } satisfies ApiError);
+      return reply.code(404).send({ error: `no client registered as "${request.params.endpoint}"`, code: 'not_registered' } satisfies ApiError);
     }
     return registrationToJson(registration);
   });
@@ -49,19 +54,24 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     const id = /^\d{1,5}$/.test(request.params.id) ? Number(request.params.id) : undefined;
     const model = id === undefined ? undefined : options.objects.getObject(id, request.query.version);
     if (!model) {
-      return reply.code(404).send({ error: 'not_found', message: `no object definition for "${request.params.id}"` } satisfies ApiError);
+      return reply.code(404).send({ error: `no object definition for "${request.params.id}"`, code: 'not_found' } satisfies ApiError);
     }
     return { ...objectToJson(model), versions: options.objects.versions(model.id) };
   });
 
+  registerDeviceRoutes(app, { devices: options.devices, observations: options.observations, model: options.objects, logger: options.logger });
+  const stopEvents = registerEventStream(app, { events: options.events, model: options.objects, bufferSize: options.eventBuffer });
+  app.addHook('onClose', async () => stopEvents());
+  app.get('/api/openapi.json', async () => OPENAPI_DOCUMENT);
+
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` } satisfies ApiError);
+    void reply.code(404).send({ error: `no route ${request.method} ${request.url}`, code: 'no_route' } satisfies ApiError);
   });
 
   app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
     if (status >= 500) options.logger.error({ err: error, url: request.url }, 'REST request failed');
-    void reply.code(status).send({ error: status >= 500 ? 'internal' : 'bad_request', message: error.message } satisfies ApiError);
+    void reply.code(status).send({ error: error.message, code: status >= 500 ? 'internal' : 'bad_request' } satisfies ApiError);
   });
 
   return app;

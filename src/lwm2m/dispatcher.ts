@@ -10,12 +10,18 @@ import { OptionNumber, stringOption } from '../coap/options.js';
 import { formatPeer } from '../coap/peer.js';
 import { parseObjectLinks, parseRegisterQuery, parseUpdateQuery, type ObjectLinkList } from './registration/parameters.js';
 import type { RegistrationHandler } from './registration/registration-handler.js';
+import type { SendHandler } from './send/send-handler.js';
 
 const REGISTRATION_ROOT = 'rd';
+const SEND_ROOT = 'dp';
 
-export function createLwm2mDispatcher(registrations: RegistrationHandler, logger: Logger): RequestHandler {
+export function createLwm2mDispatcher(registrations: RegistrationHandler, sends: SendHandler, logger: Logger): RequestHandler {
   return async (request) => {
     const [root, id, ...rest] = request.uriPath;
+    if (root === SEND_ROOT && id === undefined) {
+      if (request.method !== Method.POST) return methodNotAllowed(request);
+      return send(request, sends);
+    }
     if (root !== REGISTRATION_ROOT || rest.length > 0) {
       return diagnostic(ResponseCode.NOT_FOUND, `no resource at /${request.uriPath.join('/')}`);
     }
@@ -64,6 +70,21 @@ async function deregister(id: string, registrations: RegistrationHandler): Promi
   const removed = await registrations.deregister(id);
   if (!removed) return diagnostic(ResponseCode.NOT_FOUND, `no registration ${id}`);
   return { code: ResponseCode.DELETED };
+}
+
+/** LwM2M Transport §6.4.5 Send: POST /dp with SenML, answered 2.04. */
+async function send(request: IncomingRequest, sends: SendHandler): Promise<OutgoingResponse> {
+  const outcome = await sends.handle(request.peer, request.contentFormat, request.payload);
+  switch (outcome.kind) {
+    case 'accepted':
+      return { code: ResponseCode.CHANGED };
+    case 'not_registered':
+      return diagnostic(ResponseCode.NOT_FOUND, outcome.message);
+    case 'unsupported_format':
+      return diagnostic(ResponseCode.UNSUPPORTED_CONTENT_FORMAT, outcome.message);
+    case 'bad_payload':
+      return diagnostic(ResponseCode.BAD_REQUEST, outcome.message);
+  }
 }
 
 /** An absent payload is no object list (a keep-alive update, or an old client's bare register). */

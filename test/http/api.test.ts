@@ -50,7 +50,9 @@ describe('REST API', () => {
       const response = await fetch(httpUrl(hub, path));
       expect(response.status).toBe(404);
       expect(response.headers.get('content-type')).toMatch(/application\/json/);
-      expect(await response.json()).toMatchObject({ error: 'not_found' });
+      const body = (await response.json()) as { error: string; code: string };
+      expect(body.code).toBe(path.startsWith('/api/clients') ? 'not_registered' : 'no_route');
+      expect(body.error.length).toBeGreaterThan(0);
     }
   });
 });

@@ -1,0 +1,78 @@
+/**
+ * GET /api/events: Server-Sent Events of everything the hub sees, with
+ * `Last-Event-ID` resume from a bounded buffer (the HTML SSE spec's reconnection).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { EventBus, HubEventMap, HubEventName } from '../events.js';
+import { registrationToJson } from '../lwm2m/registration/registration.js';
+import type { ModelProvider } from '../model/object-model.js';
+import { formatPath } from '../model/path.js';
+import { nodeToJson, valueToJson } from './node-json.js';
+
+interface BufferedEvent {
+  readonly id: number;
+  readonly name: HubEventName;
+  readonly data: string;
+}
+
+const KEEP_ALIVE_MS = 15_000;
+
+/** The JSON each event carries on SSE (and, later, MQTT). */
+export function eventToJson(name: HubEventName, event: HubEventMap[HubEventName], model: ModelProvider, time: number): Record<string, unknown> {
+  const registration = event.registration;
+  const base = { event: name, endpoint: registration.endpoint, time: new Date(time).toISOString() };
+  switch (name) {
+    case 'notification':
+    case 'read': {
+      const e = event as HubEventMap['notification'] | HubEventMap['read'];
+      return { ...base, path: formatPath(e.path), content: nodeToJson(e.node, e.path, model), ...('observationId' in e ? { observationId: e.observationId } : {}) };
+    }
+    case 'send': {
+      const e = event as HubEventMap['send'];
+      return { ...base, values: e.records.map((r) => ({ path: formatPath(r.path), type: r.value.type, value: valueToJson(r.value), ...(r.time !== undefined ? { time: r.time } : {}) })) };
+    }
+    case 'observationCancelled': {
+      const e = event as HubEventMap['observationCancelled'];
+      return { ...base, path: formatPath(e.path), observationId: e.observationId, reason: e.reason };
+    }
+    default:
+      return { ...base, registration: registrationToJson(registration) };
+  }
+}
+
+const STREAMED: readonly HubEventName[] = ['registered', 'updated', 'deregistered', 'expired', 'notification', 'send', 'read', 'observationCancelled', 'awake', 'sleeping'];
+
+export function registerEventStream(app: FastifyInstance, options: { events: EventBus; model: ModelProvider; bufferSize: number }): () => void {
+  const buffer: BufferedEvent[] = [];
+  const subscribers = new Set<(event: BufferedEvent) => void>();
+  let nextId = 1;
+
+  const offs = STREAMED.map((name) =>
+    options.events.on(name, (event) => {
+      const buffered: BufferedEvent = { id: nextId++, name, data: JSON.stringify(eventToJson(name, event, options.model, Date.now())) };
+      buffer.push(buffered);
+      if (buffer.length > options.bufferSize) buffer.shift();
+      for (const send of subscribers) send(buffered);
+    }),
+  );
+
+  app.get<{ Querystring: { lastEventId?: string } }>('/api/events', (request, reply) => {
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    const write = (event: BufferedEvent) => raw.write(`id: ${event.id}\nevent: ${event.name}\ndata: ${event.data}\n\n`);
+    raw.write(`retry: 2000\n\n`);
+    const lastId = Number(request.headers['last-event-id'] ?? request.query.lastEventId);
+    if (Number.isInteger(lastId)) for (const event of buffer) if (event.id > lastId) write(event);
+    subscribers.add(write);
+    const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+    request.raw.on('close', () => {
+      clearInterval(keepAlive);
+      subscribers.delete(write);
+    });
+  });
+
+  return () => {
+    for (const off of offs) off();
+  };
+}

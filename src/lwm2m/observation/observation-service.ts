@@ -1,0 +1,146 @@
+/**
+ * Observations of device resources (RFC 7641, LwM2M Core §6.4): which token
+ * observes which path of which registration, and what to do with a notification.
+ */
+import type { Logger } from 'pino';
+import { formatCode, isSuccessCode } from '../../coap/codes.js';
+import type { ReceivedResponse } from '../../coap/endpoint.js';
+import { getUintOption, OptionNumber } from '../../coap/options.js';
+import { formatPeer } from '../../coap/peer.js';
+import type { CodecRegistry } from '../../codecs/registry.js';
+import type { EventBus } from '../../events.js';
+import type { ModelProvider } from '../../model/object-model.js';
+import { formatPath, pathsEqual, type Lwm2mPath } from '../../model/path.js';
+import type { RegistrationStore } from '../../store/registration-store.js';
+import type { Registration } from '../registration/registration.js';
+import { defaultFormatFor } from '../response-format.js';
+
+/** Plain data, so that a persistent store can keep it as it is. */
+export interface Observation {
+  /** The token in hex: unique, and what notifications are matched by. */
+  readonly id: string;
+  readonly endpoint: string;
+  readonly registrationId: string;
+  readonly path: Lwm2mPath;
+  readonly contentFormat: number | undefined;
+  readonly createdAt: number;
+  /** RFC 7641 §3.4: the Observe value and arrival time of the freshest notification. */
+  lastSequence: number | undefined;
+  lastReceivedAt: number;
+}
+
+/** RFC 7641 §3.4: sequence numbers are 24-bit; a notification is fresh if newer in serial arithmetic or 128 s later. */
+const SEQUENCE_HALF = 2 ** 23;
+const FRESHNESS_WINDOW_MS = 128_000;
+
+export function isFresher(v1: number | undefined, t1: number, v2: number, t2: number): boolean {
+  if (v1 === undefined) return true;
+  return (v1 < v2 && v2 - v1 < SEQUENCE_HALF) || (v1 > v2 && v1 - v2 > SEQUENCE_HALF) || t2 > t1 + FRESHNESS_WINDOW_MS;
+}
+
+export interface ObservationServiceOptions {
+  readonly store: RegistrationStore;
+  readonly events: EventBus;
+  readonly codecs: CodecRegistry;
+  readonly model: ModelProvider;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+export class ObservationService {
+  private readonly byToken = new Map<string, Observation>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: ObservationServiceOptions) {
+    this.now = options.now ?? Date.now;
+    const { events } = options;
+    // LwM2M Core §6.4.1: observations end with the registration; a new registration of the endpoint starts afresh.
+    events.on('deregistered', ({ registration }) => this.removeAllOf(registration, 'deregistered'));
+    events.on('expired', ({ registration }) => this.removeAllOf(registration, 'expired'));
+    events.on('registered', ({ replaced }) => {
+      if (replaced) this.removeAllOf(replaced, 're-registered');
+    });
+  }
+
+  add(observation: Observation): void {
+    this.byToken.set(observation.id, observation);
+  }
+
+  get(id: string): Observation | undefined {
+    return this.byToken.get(id);
+  }
+
+  list(endpoint?: string): Observation[] {
+    return [...this.byToken.values()].filter((o) => endpoint === undefined || o.endpoint === endpoint);
+  }
+
+  find(endpoint: string, path: Lwm2mPath): Observation | undefined {
+    return this.list(endpoint).find((o) => pathsEqual(o.path, path));
+  }
+
+  remove(id: string, reason: string, registration?: Registration): Observation | undefined {
+    const observation = this.byToken.get(id);
+    if (!observation) return undefined;
+    this.byToken.delete(id);
+    if (registration) this.options.events.emit('observationCancelled', { registration, observationId: id, path: observation.path, reason });
+    return observation;
+  }
+
+  /** The endpoint's onUnmatchedResponse: true accepts (ACK) a notification, false rejects it (RST). */
+  handleNotification = async (response: ReceivedResponse): Promise<boolean> => {
+    const observation = this.byToken.get(response.token.toString('hex'));
+    if (!observation) {
+      this.options.logger.debug({ peer: formatPeer(response.peer), token: response.token.toString('hex') }, 'notification for no observation: reset');
+      return false;
+    }
+    const registration = await this.options.store.getById(observation.registrationId);
+    if (!registration) {
+      this.byToken.delete(observation.id);
+      return false;
+    }
+    const context = { endpoint: observation.endpoint, path: formatPath(observation.path), code: formatCode(response.code) };
+    const sequence = getUintOption(response.options, OptionNumber.OBSERVE);
+    // RFC 7641 §3.2: an error response, or a response without Observe, ends the observation.
+    if (!isSuccessCode(response.code) || sequence === undefined) {
+      this.remove(observation.id, `device answered ${formatCode(response.code)}`, registration);
+      this.options.logger.info(context, 'observation ended by the device');
+      return true;
+    }
+    const receivedAt = this.now();
+    if (!isFresher(observation.lastSequence, observation.lastReceivedAt, sequence, receivedAt)) {
+      this.options.logger.debug({ ...context, sequence, last: observation.lastSequence }, 'stale notification dropped');
+      return true;
+    }
+    observation.lastSequence = sequence;
+    observation.lastReceivedAt = receivedAt;
+    this.publish(registration, observation, response, receivedAt);
+    return true;
+  };
+
+  /** Decodes a notification (or the observe response) and emits it; a payload that does not decode is logged, not fatal. */
+  publish(registration: Registration, observation: Observation, response: ReceivedResponse, time: number): void {
+    const format = response.contentFormat ?? observation.contentFormat ?? defaultFormatFor(observation.path);
+    const decoded = this.options.codecs.decode(format, response.payload, observation.path, this.options.model);
+    if (!decoded.ok) {
+      this.options.logger.warn(
+        { endpoint: observation.endpoint, path: formatPath(observation.path), contentFormat: format, reason: decoded.error.message, raw: response.payload.toString('hex') },
+        'undecodable notification',
+      );
+      return;
+    }
+    this.options.events.emit('notification', {
+      registration,
+      observationId: observation.id,
+      path: observation.path,
+      node: decoded.node,
+      contentFormat: format,
+      time,
+    });
+  }
+
+  private removeAllOf(registration: Registration, reason: string): void {
+    for (const observation of this.byToken.values()) {
+      if (observation.registrationId === registration.id) this.remove(observation.id, reason, registration);
+    }
+  }
+}

@@ -90,7 +90,11 @@ export class ObservationService {
   handleNotification = async (response: ReceivedResponse): Promise<boolean> => {
     const observation = this.byToken.get(response.token.toString('hex'));
     if (!observation) {
-      this.options.logger.debug({ peer: formatPeer(response.peer), token: response.token.toString('hex') }, 'notification for no observation: reset');
+      const from = await this.options.store.getByPeer(response.peer);
+      this.options.logger.info(
+        { endpoint: from?.endpoint, peer: formatPeer(response.peer), token: response.token.toString('hex'), code: formatCode(response.code) },
+        'response with an unknown token: reset',
+      );
       return false;
     }
     const registration = await this.options.store.getById(observation.registrationId);

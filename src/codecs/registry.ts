@@ -12,6 +12,10 @@ import { cborCodec } from './cbor/index.js';
 import { opaqueCodec } from './opaque/index.js';
 import { textCodec } from './text/index.js';
 import { tlvCodec } from './tlv/index.js';
+import { senmlJsonCodec } from './senml-json/index.js';
+import { senmlCborCodec } from './senml-cbor/index.js';
+import { lwm2mJsonCodec } from './lwm2m-json/index.js';
+import { lwm2mCborCodec } from './lwm2m-cbor/index.js';
 
 /** The payload's content format has no codec here; a CoAP server answers 4.15 (RFC 7252 §5.9.2.10). */
 export class UnsupportedContentFormatError extends DecodeError {
@@ -92,13 +96,10 @@ export function createDefaultCodecRegistry(): CodecRegistry {
   registry.register(cborCodec); // 60
   registry.register(tlvCodec); // 11542, 1542
 
-  // ---- SenML / LwM2M JSON / LwM2M CBOR codecs: register here, one line each -------------------
-  // Import from their folders at the top of this file, then:
-  //   registry.register(senmlJsonCodec); // 110   src/codecs/senml-json/
-  //   registry.register(senmlCborCodec); // 112   src/codecs/senml-cbor/
-  //   registry.register(lwm2mJsonCodec); // 11543, 1543   src/codecs/lwm2m-json/
-  //   registry.register(lwm2mCborCodec); // 11544   src/codecs/lwm2m-cbor/
-  // ------------------------------------------------------------------------------------------------
+  registry.register(senmlJsonCodec); // 110
+  registry.register(senmlCborCodec); // 112
+  registry.register(lwm2mJsonCodec); // 11543, 1543
+  registry.register(lwm2mCborCodec); // 11544
 
   return registry;
 }

@@ -21,7 +21,6 @@ import { FORMAT_NAMES } from '../lwm2m/content-format.js';
 import { ATTRIBUTE_NAMES, type DeviceApi, type Lwm2mResponse, type NotificationAttributes, type RequestSettings } from '../lwm2m/device-api.js';
 import { Lwm2mRequestError, type Lwm2mErrorKind } from '../lwm2m/errors.js';
 import type { ObservationService } from '../lwm2m/observation/observation-service.js';
-import type { ObjectInstanceNode } from '../model/node.js';
 import type { ModelProvider } from '../model/object-model.js';
 import { formatPath, tryParsePath, type Lwm2mPath } from '../model/path.js';
 import { instanceFromJson, nodeFromJson, NodeJsonError, nodeToJson, valueFromJson, valueToJson } from './node-json.js';
@@ -167,8 +166,10 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
       if (action === 'observe') return respond(reply, await devices.observe(endpoint, path, settings), path);
       if (path.length === 1) {
         const body = (request.body ?? {}) as Record<string, unknown>;
-        const instance: ObjectInstanceNode = instanceFromJson(body, typeof body['id'] === 'number' ? body['id'] : 0, path[0], model);
-        return respond(reply, await devices.create(endpoint, path, instance, settings), path);
+        const id = body['id'];
+        if (id !== undefined && (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= 65535)) throw new NodeJsonError('"id" must be an instance id 0-65534');
+        const instance = instanceFromJson(body, id ?? 0, path[0], model);
+        return respond(reply, await devices.create(endpoint, path, instance.resources, id, settings), path);
       }
       if (path.length === 3) {
         const args = typeof request.body === 'string' ? request.body : '';

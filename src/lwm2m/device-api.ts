@@ -14,7 +14,7 @@ import { parseLinkFormat, type Link } from '../codecs/link-format/index.js';
 import type { CodecRegistry } from '../codecs/registry.js';
 import { decodeSenmlRecords, encodeSenmlPaths, encodeSenmlRecords, type Lwm2mRecord, type SenmlContentFormat } from '../codecs/senml/records.js';
 import type { EventBus } from '../events.js';
-import type { Lwm2mNode, ObjectInstanceNode } from '../model/node.js';
+import type { Lwm2mNode, ObjectInstanceNode, ResourceNode } from '../model/node.js';
 import type { ModelProvider } from '../model/object-model.js';
 import { formatPath, tryParsePath, type Lwm2mPath } from '../model/path.js';
 import type { RegistrationStore } from '../store/registration-store.js';
@@ -126,18 +126,24 @@ export class DeviceApi {
     return this.plain(await this.send(registration, path, request, settings));
   }
 
-  /** LwM2M Core §6.3.6 Create: POST on the object; the new instance's path comes back in Location-Path. */
-  async create(endpoint: string, objectPath: Lwm2mPath, instance: ObjectInstanceNode, settings: RequestSettings = {}): Promise<Lwm2mResponse> {
-    if (objectPath.length !== 1) throw new Lwm2mRequestError('bad_request', endpoint, 'create needs an object path', objectPath);
+  /**
+   * LwM2M Core §6.3.6 Create: POST on the object; the new instance's path comes back in Location-Path.
+   * Without an instance id, the lowest id the registration does not list is used: the payload then
+   * names it, which every client understands, where leaving it out is read differently by different ones.
+   */
+  async create(endpoint: string, objectPath: Lwm2mPath, resources: readonly ResourceNode[], instanceId?: number, settings: RequestSettings = {}): Promise<Lwm2mResponse> {
+    const objectId = objectPath[0];
+    if (objectPath.length !== 1 || objectId === undefined) throw new Lwm2mRequestError('bad_request', endpoint, 'create needs an object path', objectPath);
     const registration = await this.registration(endpoint);
+    const id = instanceId ?? firstFreeInstance(registration, objectId);
     const format = settings.format ?? this.writeFormatFor(registration, objectPath);
-    const payload = this.encode(endpoint, format, instance, objectPath);
+    const instance: ObjectInstanceNode = { kind: 'instance', id, resources };
+    const payload = this.encode(endpoint, format, { kind: 'object', id: objectId, instances: [instance] }, objectPath);
     const response = await this.send(registration, objectPath, { method: Method.POST, options: [uintOption(OptionNumber.CONTENT_FORMAT, format)], payload }, settings);
     const location = getStringOptions(response.options, OptionNumber.LOCATION_PATH);
     const result = this.plain(response);
-    // Some clients omit Location-Path when the caller chose the instance id.
-    const created = location.length > 0 ? '/' + location.join('/') : result.success ? formatPath([objectPath[0] as number, instance.id]) : undefined;
-    return created === undefined ? result : { ...result, location: created };
+    if (!result.success) return result;
+    return { ...result, location: location.length > 0 ? '/' + location.join('/') : formatPath([objectId, id]) };
   }
 
   /** LwM2M Core §6.3.7 Delete. */
@@ -342,6 +348,13 @@ export class DeviceApi {
     );
     return new Lwm2mRequestError('decode_error', registration.endpoint, `cannot decode the answer (content format ${format}): ${reason}`, path, response.payload, format);
   }
+}
+
+function firstFreeInstance(registration: Registration, objectId: number): number {
+  const taken = new Set(registration.objectLinks.filter((l) => l.path[0] === objectId && l.path.length === 2).map((l) => l.path[1]));
+  let id = 0;
+  while (taken.has(id)) id++;
+  return id;
 }
 
 function senmlFormat(format: number | undefined): SenmlContentFormat {

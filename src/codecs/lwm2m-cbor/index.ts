@@ -10,7 +10,15 @@ import { ContentFormat, DecodeError, EncodeError, type Codec } from '../codec.js
 import type { Lwm2mNode, Lwm2mValue } from '../../model/node.js';
 import { getResourceModel, type ModelProvider } from '../../model/object-model.js';
 import { formatPath, type Lwm2mPath } from '../../model/path.js';
-import { cborInteger, cborNumber, decodeCborItem, encodeCborItem, epochTimeTag, isByteString, ownBytes } from '../senml/cbor.js';
+import {
+  cborInteger,
+  cborNumber,
+  decodeCborItem,
+  encodeCborItem,
+  epochTimeTag,
+  isByteString,
+  ownBytes,
+} from '../senml/cbor.js';
 import type { Lwm2mRecord } from '../senml/records.js';
 import { checkNodeAtPath, TreeBuilder, uniqueChildren } from '../senml/tree.js';
 import { checkedInteger, formatObjectLink, typeWireValue, type WireValue } from '../senml/values.js';
@@ -101,7 +109,8 @@ export function decodeLwm2mCborRecords(bytes: Uint8Array, model: ModelProvider):
   for (const item of walk(bytes)) {
     if (item.kind !== 'value') continue;
     const key = formatPath(item.path);
-    // a map cannot hold one key twice, but two spellings of one path ([3,0] vs 3 → 0) can meet
+    // two spellings of one path ({[3, 0]: {9: …}} and {3: {0: {9: …}}}) can meet; repeated keys of one map
+    // never get here, cbor-x keeps the last
     if (seen.has(key)) fail(`${key} appears twice`);
     seen.add(key);
     records.push({ path: item.path, value: typed(item.path, item.wire, model) });
@@ -130,7 +139,9 @@ function cborValue(value: Lwm2mValue, path: readonly number[]): unknown {
       const seconds = value.value;
       // tag 1 as Anjay writes it, so that a reader without the model still sees a time; plain number when
       // a JavaScript Date could not hold it on the way back
-      return Number.isSafeInteger(seconds) && Math.abs(seconds) <= MAX_TAGGED_SECONDS ? epochTimeTag(seconds) : cborInteger(seconds);
+      return Number.isSafeInteger(seconds) && Math.abs(seconds) <= MAX_TAGGED_SECONDS
+        ? epochTimeTag(seconds)
+        : cborInteger(seconds);
     }
     case 'boolean':
     case 'string':
@@ -143,7 +154,10 @@ function cborValue(value: Lwm2mValue, path: readonly number[]): unknown {
     case 'none':
       return null;
     case 'unknown':
-      throw new EncodeError(FORMAT, `the value at /${path.join('/')} has an unknown type; decode it with a model first`);
+      throw new EncodeError(
+        FORMAT,
+        `the value at /${path.join('/')} has an unknown type; decode it with a model first`,
+      );
   }
 }
 
@@ -151,11 +165,17 @@ function cborValue(value: Lwm2mValue, path: readonly number[]): unknown {
 function nodeMap(node: Lwm2mNode, at: readonly number[]): unknown {
   switch (node.kind) {
     case 'object':
-      return new Map(uniqueChildren(node.instances, at, FORMAT).map((child) => [child.id, nodeMap(child, [...at, child.id])]));
+      return new Map(
+        uniqueChildren(node.instances, at, FORMAT).map((child) => [child.id, nodeMap(child, [...at, child.id])]),
+      );
     case 'instance':
-      return new Map(uniqueChildren(node.resources, at, FORMAT).map((child) => [child.id, nodeMap(child, [...at, child.id])]));
+      return new Map(
+        uniqueChildren(node.resources, at, FORMAT).map((child) => [child.id, nodeMap(child, [...at, child.id])]),
+      );
     case 'multipleResource':
-      return new Map(uniqueChildren(node.instances, at, FORMAT).map((child) => [child.id, nodeMap(child, [...at, child.id])]));
+      return new Map(
+        uniqueChildren(node.instances, at, FORMAT).map((child) => [child.id, nodeMap(child, [...at, child.id])]),
+      );
     case 'resource':
     case 'resourceInstance':
       return cborValue(node.value, at);
@@ -175,16 +195,19 @@ export function encodeLwm2mCborRecords(records: readonly Lwm2mRecord[]): Uint8Ar
   const root = new Map<number, unknown>();
   for (const record of records) {
     const path = record.path;
-    if (record.time !== undefined) throw new EncodeError(FORMAT, `LwM2M CBOR carries no time, but ${formatPath(path)} has one; use SenML`);
+    if (record.time !== undefined)
+      throw new EncodeError(FORMAT, `LwM2M CBOR carries no time, but ${formatPath(path)} has one; use SenML`);
     if (path.length < 3 && record.value.type !== 'none') {
       throw new EncodeError(FORMAT, `a value needs a resource or resource instance path, not ${formatPath(path)}`);
     }
     let map = root;
     path.forEach((id, level) => {
-      if (!Number.isInteger(id) || id < 0 || id > 65535) throw new EncodeError(FORMAT, `path ${formatPath(path)} has an id outside 0..65535`);
+      if (!Number.isInteger(id) || id < 0 || id > 65535)
+        throw new EncodeError(FORMAT, `path ${formatPath(path)} has an id outside 0..65535`);
       const existing = map.get(id);
       if (level === path.length - 1) {
-        if (existing !== undefined) throw new EncodeError(FORMAT, `${formatPath(path)} is given twice or inside another record`);
+        if (existing !== undefined)
+          throw new EncodeError(FORMAT, `${formatPath(path)} is given twice or inside another record`);
         map.set(id, path.length >= 3 ? cborValue(record.value, path) : new Map());
         return;
       }

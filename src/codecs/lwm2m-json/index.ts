@@ -7,11 +7,18 @@
 import { ContentFormat, DecodeError, EncodeError, type Codec } from '../codec.js';
 import type { Lwm2mNode, Lwm2mValue } from '../../model/node.js';
 import { getResourceModel, type ModelProvider } from '../../model/object-model.js';
-import { formatPath, parsePath, PathError, type Lwm2mPath } from '../../model/path.js';
+import { formatPath, type Lwm2mPath } from '../../model/path.js';
 import { jsonNumber, jsonString, parseJson, type JsonObject, type JsonValue } from '../senml/json-text.js';
-import type { Lwm2mRecord } from '../senml/records.js';
+import { namePath, type Lwm2mRecord } from '../senml/records.js';
 import { flattenNode, isContainer, TreeBuilder } from '../senml/tree.js';
-import { checkedInteger, encodeBase64, formatObjectLink, typeWireValue, wrongType, type WireValue } from '../senml/values.js';
+import {
+  checkedInteger,
+  encodeBase64,
+  formatObjectLink,
+  typeWireValue,
+  wrongType,
+  type WireValue,
+} from '../senml/values.js';
 
 const CONTENT_FORMATS = [ContentFormat.JSON, ContentFormat.JSON_LEGACY] as const;
 const VALUE_FIELDS = new Set(['v', 'sv', 'bv', 'ov']);
@@ -38,19 +45,18 @@ function readRecords(bytes: Uint8Array, model: ModelProvider, contentFormat: num
   if (!Array.isArray(entries)) throw new DecodeError(contentFormat, rootOffset, 'field "e" must be an array');
 
   return entries.map((item: JsonValue) => {
-    if (!(item instanceof Map)) throw new DecodeError(contentFormat, parsed.offsetOf(entries), 'an entry of "e" must be a JSON object');
+    if (!(item instanceof Map))
+      throw new DecodeError(contentFormat, parsed.offsetOf(entries), 'an entry of "e" must be a JSON object');
     const offset = parsed.offsetOf(item);
     const name = baseName + (optionalText(item, 'n', offset, contentFormat) ?? '');
-    let path: Lwm2mPath;
-    try {
-      path = parsePath(name);
-    } catch (error) {
-      const reason = error instanceof PathError ? error.reason : 'invalid path';
-      throw new DecodeError(contentFormat, offset, `entry name "${name}" is not an LwM2M path: ${reason}`);
-    }
+    const path = namePath(name, contentFormat, offset);
     const wire = readValue(item, offset, contentFormat);
     if (wire.kind !== 'none' && path.length < 3) {
-      throw new DecodeError(contentFormat, offset, `a value needs a resource or resource instance path, not ${formatPath(path)}`);
+      throw new DecodeError(
+        contentFormat,
+        offset,
+        `a value needs a resource or resource instance path, not ${formatPath(path)}`,
+      );
     }
     const resourceModel = path.length >= 3 ? getResourceModel(model, path[0] as number, path[2] as number) : undefined;
     const value = typeWireValue(wire, resourceModel, { base64Text: true });
@@ -116,7 +122,7 @@ export function decodeLwm2mJsonRecords(bytes: Uint8Array, model: ModelProvider, 
   );
 }
 
-/** TS 1.0 §6.4.4, Table 20: numbers in "v", booleans in "bv", object links in "ov", the rest in "sv". */
+/** TS 1.0 §6.4.4: numbers in "v", booleans in "bv", object links in "ov", the rest in "sv". */
 function valueField(value: Lwm2mValue, path: Lwm2mPath, contentFormat: number): string | undefined {
   switch (value.type) {
     case 'integer':
@@ -139,7 +145,10 @@ function valueField(value: Lwm2mValue, path: Lwm2mPath, contentFormat: number): 
     case 'none':
       return undefined;
     case 'unknown':
-      throw new EncodeError(contentFormat, `the value at ${formatPath(path)} has an unknown type; decode it with a model first`);
+      throw new EncodeError(
+        contentFormat,
+        `the value at ${formatPath(path)} has an unknown type; decode it with a model first`,
+      );
   }
 }
 

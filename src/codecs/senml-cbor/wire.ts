@@ -6,7 +6,7 @@ import { cborInteger, cborNumber, decodeCborItem, encodeCborItem, isByteString, 
 import type { SenmlOutRecord, SenmlRecord } from '../senml/pack.js';
 import { decodeBase64, wrongType, type WireValue } from '../senml/values.js';
 
-/** RFC 8428 §6, Table 6: integer labels. "vlo" has no integer label; LwM2M TS Core 1.1 §7.4.4 uses the text key. */
+/** RFC 8428 §6: integer labels. "vlo" has no integer label; LwM2M TS Core 1.1 §7.4.5 uses the text key. */
 const LABELS: ReadonlyMap<number, string> = new Map([
   [-1, 'bver'],
   [-2, 'bn'],
@@ -74,8 +74,9 @@ function readRecord(map: Map<unknown, unknown>, contentFormat: number): SenmlRec
     if (seen.has(name)) throw new DecodeError(contentFormat, offset, `record has field "${name}" twice`);
     seen.add(name);
     if (VALUE_FIELDS.has(name)) {
-      // RFC 8428 §4.3: a record carries at most one value
-      if (valueField !== undefined) throw new DecodeError(contentFormat, offset, `record has both "${valueField}" and "${name}"`);
+      // RFC 8428 §4.2: a record carries at most one value field
+      if (valueField !== undefined)
+        throw new DecodeError(contentFormat, offset, `record has both "${valueField}" and "${name}"`);
       valueField = name;
     }
     switch (name) {

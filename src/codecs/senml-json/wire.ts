@@ -16,7 +16,8 @@ export function parseSenmlJson(bytes: Uint8Array, contentFormat: number): SenmlR
   // RFC 8428 §5: the pack is a JSON array of records
   if (!Array.isArray(pack)) throw new DecodeError(contentFormat, 0, 'a SenML JSON pack must be an array');
   return pack.map((item: JsonValue) => {
-    if (!(item instanceof Map)) throw new DecodeError(contentFormat, parsed.offsetOf(pack), 'a SenML record must be a JSON object');
+    if (!(item instanceof Map))
+      throw new DecodeError(contentFormat, parsed.offsetOf(pack), 'a SenML record must be a JSON object');
     return readRecord(item, parsed.offsetOf(item), contentFormat);
   });
 }
@@ -35,8 +36,9 @@ function readRecord(members: JsonObject, offset: number, contentFormat: number):
   let valueField: string | undefined;
   for (const [key, raw] of members) {
     if (VALUE_FIELDS.has(key)) {
-      // RFC 8428 §4.3: a record carries at most one value
-      if (valueField !== undefined) throw new DecodeError(contentFormat, offset, `record has both "${valueField}" and "${key}"`);
+      // RFC 8428 §4.2: a record carries at most one value field
+      if (valueField !== undefined)
+        throw new DecodeError(contentFormat, offset, `record has both "${valueField}" and "${key}"`);
       valueField = key;
     }
     switch (key) {
@@ -90,7 +92,8 @@ function readRecord(members: JsonObject, offset: number, contentFormat: number):
         break;
       default:
         // RFC 8428 §4.4: labels ending in "_" must be understood, others may be ignored
-        if (key.endsWith('_')) throw new DecodeError(contentFormat, offset, `unsupported must-understand field "${key}"`);
+        if (key.endsWith('_'))
+          throw new DecodeError(contentFormat, offset, `unsupported must-understand field "${key}"`);
     }
   }
   return record;

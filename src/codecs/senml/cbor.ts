@@ -26,7 +26,7 @@ const encoderOptions: Options & { readonly useTag259ForMaps: boolean } = {
 };
 const encoder = new Encoder(encoderOptions);
 
-/** Decodes exactly one CBOR data item (RFC 8949 §5.1: trailing bytes are an error). */
+/** Decodes exactly one CBOR data item: bytes after it are an error, not a second item. */
 export function decodeCborItem(bytes: Uint8Array, contentFormat: number): unknown {
   // a fresh view: cbor-x caches a DataView as an expando property on the array it is given
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -39,7 +39,7 @@ export interface ResolveOptions {
 /** RFC 8428 §4.5.3: times below 2^28 s (about 8.5 years) are relative to "now". */
 export const RELATIVE_TIME_LIMIT = 2 ** 28;
 
-/** RFC 8428 §4.4: version 10 is the one this reader understands; later versions may change meaning. */
+/** RFC 8428 §4.1 (bver): version 10 is the one this reader understands; a later one may change meanings. */
 const SUPPORTED_VERSION = 10;
 
 /** RFC 8428 §4.6: applies base fields (which persist until replaced, §4.1) to get self-contained records. */
@@ -55,7 +55,11 @@ export function resolveSenmlPack(
   const resolved: ResolvedSenmlRecord[] = [];
   for (const record of records) {
     if (record.bver !== undefined && record.bver > SUPPORTED_VERSION) {
-      throw new DecodeError(contentFormat, record.offset, `SenML version ${record.bver} is newer than ${SUPPORTED_VERSION}`);
+      throw new DecodeError(
+        contentFormat,
+        record.offset,
+        `SenML version ${record.bver} is newer than ${SUPPORTED_VERSION}`,
+      );
     }
     if (record.bn !== undefined) baseName = record.bn;
     if (record.bt !== undefined) baseTime = record.bt;
@@ -76,7 +80,9 @@ export function resolveSenmlPack(
       value = { kind: 'number', value: addNumbers(baseValue, value.value) };
     }
     const name = baseName + (record.n ?? '');
-    resolved.push(time === undefined ? { name, value, offset: record.offset } : { name, time, value, offset: record.offset });
+    resolved.push(
+      time === undefined ? { name, value, offset: record.offset } : { name, time, value, offset: record.offset },
+    );
   }
   return resolved;
 }

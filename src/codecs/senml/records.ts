@@ -12,7 +12,13 @@ import { getResourceModel, type ModelProvider } from '../../model/object-model.j
 import { formatPath, parsePath, PathError, type Lwm2mPath } from '../../model/path.js';
 import { parseSenmlCbor, serializeSenmlCbor } from '../senml-cbor/wire.js';
 import { parseSenmlJson, serializeSenmlJson } from '../senml-json/wire.js';
-import { resolveSenmlPack, type ResolveOptions, type SenmlOutRecord, type SenmlOutValue, type SenmlRecord } from './pack.js';
+import {
+  resolveSenmlPack,
+  type ResolveOptions,
+  type SenmlOutRecord,
+  type SenmlOutValue,
+  type SenmlRecord,
+} from './pack.js';
 import { flattenNode, isContainer, TreeBuilder } from './tree.js';
 import { checkedInteger, formatObjectLink, isId, typeWireValue } from './values.js';
 
@@ -55,19 +61,22 @@ function serializePack(records: readonly SenmlOutRecord[], contentFormat: number
   }
 }
 
-function locatedRecords(bytes: Uint8Array, contentFormat: number, model: ModelProvider, options: ResolveOptions): LocatedRecord[] {
+function locatedRecords(
+  bytes: Uint8Array,
+  contentFormat: number,
+  model: ModelProvider,
+  options: ResolveOptions,
+): LocatedRecord[] {
   const resolved = resolveSenmlPack(parsePack(bytes, contentFormat), contentFormat, options);
   return resolved.map((record) => {
-    let path: Lwm2mPath;
-    try {
-      // LwM2M TS Core 1.1 §7.4.4: the resolved name (bn + n) is the path of the value
-      path = parsePath(record.name);
-    } catch (error) {
-      const reason = error instanceof PathError ? error.reason : 'invalid path';
-      throw new DecodeError(contentFormat, record.offset, `record name "${record.name}" is not an LwM2M path: ${reason}`);
-    }
+    // LwM2M TS Core 1.1 §7.4.4: the resolved name (bn + n) is the path of the value
+    const path = namePath(record.name, contentFormat, record.offset);
     if (record.value.kind !== 'none' && path.length < 3) {
-      throw new DecodeError(contentFormat, record.offset, `a value needs a resource or resource instance path, not ${formatPath(path)}`);
+      throw new DecodeError(
+        contentFormat,
+        record.offset,
+        `a value needs a resource or resource instance path, not ${formatPath(path)}`,
+      );
     }
     const resourceModel = path.length >= 3 ? getResourceModel(model, path[0] as number, path[2] as number) : undefined;
     const value = typeWireValue(record.value, resourceModel);
@@ -75,6 +84,37 @@ function locatedRecords(bytes: Uint8Array, contentFormat: number, model: ModelPr
       ? { path, value, offset: record.offset }
       : { path, value, time: record.time, offset: record.offset };
   });
+}
+
+/**
+ * The path a resolved name denotes. Canonical names ("/3/0/9", "/3/0/") are read by hand
+ * because this runs once per record; anything else goes to parsePath, which decides.
+ */
+export function namePath(name: string, contentFormat: number, offset: number): Lwm2mPath {
+  const ids: number[] = [];
+  let id = -1;
+  let canonical = name.charCodeAt(0) === 0x2f && name.length > 1;
+  for (let i = 1; canonical && i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x2f) {
+      canonical = id >= 0;
+      ids.push(id);
+      id = -1;
+    } else if (c >= 0x30 && c <= 0x39 && id !== 0) {
+      id = id < 0 ? c - 0x30 : id * 10 + (c - 0x30);
+      canonical = id <= 65535;
+    } else {
+      canonical = false;
+    }
+  }
+  if (canonical && id >= 0) ids.push(id);
+  if (canonical && ids.length <= 4 && ids[1] !== 65535) return ids as unknown as Lwm2mPath;
+  try {
+    return parsePath(name);
+  } catch (error) {
+    const reason = error instanceof PathError ? error.reason : 'invalid path';
+    throw new DecodeError(contentFormat, offset, `record name "${name}" is not an LwM2M path: ${reason}`);
+  }
 }
 
 /**
@@ -94,7 +134,12 @@ export function decodeSenmlRecords(
 }
 
 /** Decodes the node at `path` from a SenML pack; used by the SenML JSON and CBOR codecs. */
-export function decodeSenmlNode(bytes: Uint8Array, path: Lwm2mPath, model: ModelProvider, contentFormat: number): Lwm2mNode {
+export function decodeSenmlNode(
+  bytes: Uint8Array,
+  path: Lwm2mPath,
+  model: ModelProvider,
+  contentFormat: number,
+): Lwm2mNode {
   const builder = new TreeBuilder(path, contentFormat);
   // times play no part in a single node; `now` is pinned so that decoding never reads the clock
   for (const record of locatedRecords(bytes, contentFormat, model, { now: 0 })) {
@@ -112,9 +157,11 @@ export function encodeSenmlNode(node: Lwm2mNode, path: Lwm2mPath, contentFormat:
   const baseName = formatPath(path) + (isContainer(node) ? '/' : '');
   const records = entries.map((entry, index): SenmlOutRecord => {
     const relative = entry.path.slice(path.length).join('/');
-    const value = senmlOutValue(entry.value, entry.path, contentFormat);
-    const name = relative === '' ? {} : { n: relative };
-    return index === 0 ? { bn: baseName, ...name, value } : { ...name, value };
+    return {
+      bn: index === 0 ? baseName : undefined,
+      n: relative === '' ? undefined : relative,
+      value: senmlOutValue(entry.value, entry.path, contentFormat),
+    };
   });
   return serializePack(records, contentFormat);
 }
@@ -131,7 +178,10 @@ export function encodeSenmlRecords(records: readonly Lwm2mRecord[], contentForma
     checkPath(record.path, contentFormat);
     const value = senmlOutValue(record.value, record.path, contentFormat);
     if (value.field !== 'none' && record.path.length < 3) {
-      throw new EncodeError(contentFormat, `a value needs a resource or resource instance path, not ${formatPath(record.path)}`);
+      throw new EncodeError(
+        contentFormat,
+        `a value needs a resource or resource instance path, not ${formatPath(record.path)}`,
+      );
     }
     const bn = formatPath(record.path);
     if (record.time !== undefined) {
@@ -181,6 +231,9 @@ function senmlOutValue(value: Lwm2mValue, path: Lwm2mPath, contentFormat: number
     case 'none':
       return { field: 'none' };
     case 'unknown':
-      throw new EncodeError(contentFormat, `the value at ${formatPath(path)} has an unknown type; decode it with a model first`);
+      throw new EncodeError(
+        contentFormat,
+        `the value at ${formatPath(path)} has an unknown type; decode it with a model first`,
+      );
   }
 }

@@ -38,10 +38,18 @@ export class TreeBuilder {
 
   addValue(path: Lwm2mPath, value: Lwm2mValue, offset: number): void {
     if (!pathStartsWith(path, this.requestPath)) {
-      throw new DecodeError(this.contentFormat, offset, `${formatPath(path)} is outside the requested ${formatPath(this.requestPath)}`);
+      throw new DecodeError(
+        this.contentFormat,
+        offset,
+        `${formatPath(path)} is outside the requested ${formatPath(this.requestPath)}`,
+      );
     }
     if (path.length < 3) {
-      throw new DecodeError(this.contentFormat, offset, `${formatPath(path)} is not a resource or resource instance path`);
+      throw new DecodeError(
+        this.contentFormat,
+        offset,
+        `${formatPath(path)} is not a resource or resource instance path`,
+      );
     }
     const acc = this.resource(path[1] as number, path[2] as number);
     if (path.length === 3) {
@@ -60,7 +68,11 @@ export class TreeBuilder {
   /** A container the payload names explicitly, possibly empty (LwM2M CBOR nested maps). */
   addContainer(path: Lwm2mPath, offset: number): void {
     if (!pathStartsWith(path, this.requestPath) && !pathStartsWith(this.requestPath, path)) {
-      throw new DecodeError(this.contentFormat, offset, `${formatPath(path)} is outside the requested ${formatPath(this.requestPath)}`);
+      throw new DecodeError(
+        this.contentFormat,
+        offset,
+        `${formatPath(path)} is outside the requested ${formatPath(this.requestPath)}`,
+      );
     }
     if (path.length === 2) this.instance(path[1] as number);
     if (path.length === 3) {
@@ -89,12 +101,16 @@ export class TreeBuilder {
         const acc = this.instances.get(path[1] as number)?.get(rid);
         if (acc) return resourceNode(rid, acc);
         // an empty payload is an empty multiple resource when the model says so (Leshan does the same)
-        if (getResourceModel(model, objectId, rid)?.multiple) return { kind: 'multipleResource', id: rid, instances: [] };
+        if (getResourceModel(model, objectId, rid)?.multiple)
+          return { kind: 'multipleResource', id: rid, instances: [] };
         throw new DecodeError(this.contentFormat, 0, `no value for ${formatPath(path)}`);
       }
       default: {
         const riid = path[3] as number;
-        const value = this.instances.get(path[1] as number)?.get(path[2] as number)?.multiple?.get(riid);
+        const value = this.instances
+          .get(path[1] as number)
+          ?.get(path[2] as number)
+          ?.multiple?.get(riid);
         if (value === undefined) throw new DecodeError(this.contentFormat, 0, `no value for ${formatPath(path)}`);
         return { kind: 'resourceInstance', id: riid, value };
       }
@@ -121,11 +137,19 @@ export class TreeBuilder {
   }
 
   private duplicate(path: Lwm2mPath, offset: number): never {
-    throw new DecodeError(this.contentFormat, offset, `${formatPath(path)} appears twice (time series need the multi-path API)`);
+    throw new DecodeError(
+      this.contentFormat,
+      offset,
+      `${formatPath(path)} appears twice (time series need the multi-path API)`,
+    );
   }
 
   private mixed(path: Lwm2mPath, offset: number): never {
-    throw new DecodeError(this.contentFormat, offset, `resource ${formatPath(path.slice(0, 3) as unknown as Lwm2mPath)} has both a single value and instances`);
+    throw new DecodeError(
+      this.contentFormat,
+      offset,
+      `resource ${formatPath(path.slice(0, 3) as unknown as Lwm2mPath)} has both a single value and instances`,
+    );
   }
 }
 
@@ -138,7 +162,11 @@ function resourceNode(rid: number, acc: ResourceAcc): ResourceNode {
   return {
     kind: 'multipleResource',
     id: rid,
-    instances: [...(acc.multiple ?? [])].map(([riid, value]): ResourceInstanceNode => ({ kind: 'resourceInstance', id: riid, value })),
+    instances: [...(acc.multiple ?? [])].map(([riid, value]): ResourceInstanceNode => ({
+      kind: 'resourceInstance',
+      id: riid,
+      value,
+    })),
   };
 }
 
@@ -151,12 +179,16 @@ const LEVEL_OF_KIND = { object: 1, instance: 2, resource: 3, multipleResource: 3
 
 /** Checks that `node` is the node at `path` (kind matches the path level, id matches its last segment). */
 export function checkNodeAtPath(node: Lwm2mNode, path: Lwm2mPath, contentFormat: number): void {
-  if (path.length === 0) throw new EncodeError(contentFormat, 'the root path has no single node; use the multi-path API');
+  if (path.length === 0)
+    throw new EncodeError(contentFormat, 'the root path has no single node; use the multi-path API');
   for (const id of path) {
     if (!isId(id)) throw new EncodeError(contentFormat, `path ${formatPath(path)} has an id outside 0..65535`);
   }
   if (LEVEL_OF_KIND[node.kind] !== path.length || node.id !== path[path.length - 1]) {
-    throw new EncodeError(contentFormat, `a ${node.kind} node with id ${node.id} cannot be the node at ${formatPath(path)}`);
+    throw new EncodeError(
+      contentFormat,
+      `a ${node.kind} node with id ${node.id} cannot be the node at ${formatPath(path)}`,
+    );
   }
 }
 
@@ -167,13 +199,16 @@ export function flattenNode(node: Lwm2mNode, path: Lwm2mPath, contentFormat: num
   const visit = (current: Lwm2mNode, at: readonly number[]): void => {
     switch (current.kind) {
       case 'object':
-        for (const instance of uniqueChildren(current.instances, at, contentFormat)) visit(instance, [...at, instance.id]);
+        for (const instance of uniqueChildren(current.instances, at, contentFormat))
+          visit(instance, [...at, instance.id]);
         return;
       case 'instance':
-        for (const resource of uniqueChildren(current.resources, at, contentFormat)) visit(resource, [...at, resource.id]);
+        for (const resource of uniqueChildren(current.resources, at, contentFormat))
+          visit(resource, [...at, resource.id]);
         return;
       case 'multipleResource':
-        for (const instance of uniqueChildren(current.instances, at, contentFormat)) visit(instance, [...at, instance.id]);
+        for (const instance of uniqueChildren(current.instances, at, contentFormat))
+          visit(instance, [...at, instance.id]);
         return;
       case 'resource':
       case 'resourceInstance':
@@ -186,11 +221,23 @@ export function flattenNode(node: Lwm2mNode, path: Lwm2mPath, contentFormat: num
 }
 
 /** Children with valid, distinct ids: two children with one id would encode to an undecodable payload. */
-export function uniqueChildren<T extends { readonly id: number }>(children: readonly T[], parent: readonly number[], contentFormat: number): readonly T[] {
+export function uniqueChildren<T extends { readonly id: number }>(
+  children: readonly T[],
+  parent: readonly number[],
+  contentFormat: number,
+): readonly T[] {
   const seen = new Set<number>();
   for (const child of children) {
-    if (!isId(child.id)) throw new EncodeError(contentFormat, `id ${child.id} under ${formatPath(parent as unknown as Lwm2mPath)} is outside 0..65535`);
-    if (seen.has(child.id)) throw new EncodeError(contentFormat, `id ${child.id} appears twice under ${formatPath(parent as unknown as Lwm2mPath)}`);
+    if (!isId(child.id))
+      throw new EncodeError(
+        contentFormat,
+        `id ${child.id} under ${formatPath(parent as unknown as Lwm2mPath)} is outside 0..65535`,
+      );
+    if (seen.has(child.id))
+      throw new EncodeError(
+        contentFormat,
+        `id ${child.id} appears twice under ${formatPath(parent as unknown as Lwm2mPath)}`,
+      );
     seen.add(child.id);
   }
   return children;

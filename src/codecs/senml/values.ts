@@ -80,7 +80,8 @@ function typedNumber(value: number | bigint, model: ResourceModel): Lwm2mValue |
       return BigInt(asFloat) === value ? { type: 'float', value: asFloat } : undefined;
     }
     case 'time': {
-      if (typeof value === 'number') return Number.isFinite(value) ? { type: 'time', value: value === 0 ? 0 : value } : undefined;
+      if (typeof value === 'number')
+        return Number.isFinite(value) ? { type: 'time', value: value === 0 ? 0 : value } : undefined;
       return value >= SAFE_MIN && value <= SAFE_MAX ? { type: 'time', value: Number(value) } : undefined;
     }
     default:
@@ -183,12 +184,18 @@ export function encodeBase64Url(bytes: Uint8Array): string {
 }
 
 /** Checks an integer value against its LwM2M range (Appendix C: 64-bit signed / unsigned) before encoding. */
-export function checkedInteger(value: Lwm2mValue & { type: 'integer' | 'unsignedInteger' }, contentFormat: number): number | bigint {
+export function checkedInteger(
+  value: Lwm2mValue & { type: 'integer' | 'unsignedInteger' },
+  contentFormat: number,
+): number | bigint {
   const raw = value.value;
   const int = exactInteger(raw);
   const [min, max] = value.type === 'integer' ? [INT64_MIN, INT64_MAX] : [0n, UINT64_MAX];
   if (int === undefined || int < min || int > max) {
-    throw new EncodeError(contentFormat, `${value.type} value ${String(raw)} is not a 64-bit ${value.type === 'integer' ? 'signed' : 'unsigned'} integer`);
+    throw new EncodeError(
+      contentFormat,
+      `${value.type} value ${String(raw)} is not a 64-bit ${value.type === 'integer' ? 'signed' : 'unsigned'} integer`,
+    );
   }
   return normalizeInteger(int);
 }

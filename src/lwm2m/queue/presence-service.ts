@@ -28,6 +28,8 @@ interface Waiting {
 interface ClientPresence {
   registration: Registration;
   awakeUntil: number;
+  /** Whether we last announced it awake: `awake`/`sleeping` events fire on changes only. */
+  announcedAwake: boolean;
   sleepTimer: NodeJS.Timeout | undefined;
   readonly queue: Waiting[];
   flushing: boolean;
@@ -65,11 +67,13 @@ export class PresenceService {
   markAwake(registration: Registration): void {
     if (!registration.queueMode) return;
     const presence = this.presenceOf(registration);
-    const wasAwake = this.now() < presence.awakeUntil;
     presence.awakeUntil = this.now() + this.options.awakeWindowMs;
     clearTimeout(presence.sleepTimer);
     presence.sleepTimer = setTimeout(() => this.markSleeping(presence.registration), this.options.awakeWindowMs).unref();
-    if (!wasAwake) this.options.events.emit('awake', { registration: presence.registration });
+    if (!presence.announcedAwake) {
+      presence.announcedAwake = true;
+      this.options.events.emit('awake', { registration: presence.registration });
+    }
     void this.flush(presence);
   }
 
@@ -79,9 +83,11 @@ export class PresenceService {
     const presence = this.presenceOf(registration);
     clearTimeout(presence.sleepTimer);
     presence.sleepTimer = undefined;
-    const wasAwake = this.now() < presence.awakeUntil;
     presence.awakeUntil = 0;
-    if (wasAwake) this.options.events.emit('sleeping', { registration: presence.registration });
+    if (presence.announcedAwake) {
+      presence.announcedAwake = false;
+      this.options.events.emit('sleeping', { registration: presence.registration });
+    }
   }
 
   /** Runs the request now if the client listens, else when it next wakes. */
@@ -125,7 +131,7 @@ export class PresenceService {
   private presenceOf(registration: Registration): ClientPresence {
     let presence = this.clients.get(registration.endpoint);
     if (!presence || presence.registration.id !== registration.id) {
-      presence = { registration, awakeUntil: 0, sleepTimer: undefined, queue: presence?.queue ?? [], flushing: false };
+      presence = { registration, awakeUntil: 0, announcedAwake: false, sleepTimer: undefined, queue: presence?.queue ?? [], flushing: false };
       this.clients.set(registration.endpoint, presence);
     } else {
       presence.registration = registration;

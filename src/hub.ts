@@ -3,6 +3,7 @@
  * CoAP socket → LwM2M dispatcher → registration store + event bus → REST / MQTT.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { CoapEndpoint } from './coap/endpoint.js';
@@ -16,7 +17,7 @@ import { ObservationService } from './lwm2m/observation/observation-service.js';
 import { PresenceService } from './lwm2m/queue/presence-service.js';
 import { SendHandler } from './lwm2m/send/send-handler.js';
 import { RegistrationHandler } from './lwm2m/registration/registration-handler.js';
-import { createDefaultRegistry, type ObjectRegistry } from './model/object-registry.js';
+import { createDefaultRegistry, findPackageRoot, type ObjectRegistry } from './model/object-registry.js';
 import { startEmbeddedBroker } from './mqtt/broker.js';
 import { MemoryRegistrationStore } from './store/memory-store.js';
 import type { RegistrationStore } from './store/registration-store.js';
@@ -39,9 +40,7 @@ export interface Hub {
   stop(): Promise<void>;
 }
 
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export const VERSION: string = (JSON.parse(readFileSync(path.join(findPackageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 
 export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> {
   const events = new EventBus(logger);

@@ -1,0 +1,28 @@
+/**
+ * `npm run bench [-- scenario …]`: prints one line of figures per scenario.
+ * Scenarios: codecs, rest-read, notify-sse (default: all).
+ */
+import os from 'node:os';
+import { benchTlv, formatResult } from './codecs.js';
+import { benchNotifySse, benchRestRead, formatDeviceResult } from './device.js';
+import { benchSenmlCbor } from './senml.js';
+
+const scenarios: Record<string, () => Promise<string[]>> = {
+  codecs: async () => [...benchTlv(), ...benchSenmlCbor()].map(formatResult),
+  'rest-read': async () => [formatDeviceResult(await benchRestRead())],
+  'notify-sse': async () => [formatDeviceResult(await benchNotifySse())],
+};
+
+const wanted = process.argv.slice(2);
+const names = wanted.length > 0 ? wanted : Object.keys(scenarios);
+console.log(`# lwm2m-hub bench: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`);
+for (const name of names) {
+  const scenario = scenarios[name];
+  if (!scenario) {
+    console.error(`unknown scenario "${name}"; known: ${Object.keys(scenarios).join(', ')}`);
+    process.exitCode = 2;
+    continue;
+  }
+  console.log(`## ${name}`);
+  for (const line of await scenario()) console.log(line);
+}

@@ -12,6 +12,7 @@
  *   POST   …/{path}/observe      Observe;  DELETE …/{path}/observe  Cancel
  *   GET    …/observations        Observations of the client
  *   POST   …/composite/read      Read-Composite  (body: {"paths": ["/3/0/9", …]})
+ *   POST   …/composite/observe   Observe-Composite (same body); DELETE …/observations/{id} cancels any observation
  *   PUT    …/composite           Write-Composite (body: {"values": [{"path", "value", "type"?}]})
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -120,7 +121,13 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
     const { endpoint } = request.params;
     try {
       if (request.params['*'] === 'observations') {
-        return options.observations.list(endpoint).map((o) => ({ id: o.id, path: formatPath(o.path), contentFormat: o.contentFormat, createdAt: new Date(o.createdAt).toISOString() }));
+        return options.observations.list(endpoint).map((o) => ({
+          id: o.id,
+          path: formatPath(o.path),
+          ...(o.paths ? { paths: o.paths.map(formatPath) } : {}),
+          contentFormat: o.contentFormat,
+          createdAt: new Date(o.createdAt).toISOString(),
+        }));
       }
       const { path, action } = target(endpoint, request.params['*'], ['discover']);
       const settings = settingsOf(request.query);
@@ -161,6 +168,10 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
         const paths = compositePaths(request.body);
         return respond(reply, await devices.readComposite(endpoint, paths, settingsOf(request.query)), []);
       }
+      if (request.params['*'] === 'composite/observe') {
+        const paths = compositePaths(request.body);
+        return respond(reply, await devices.observeComposite(endpoint, paths, settingsOf(request.query)), []);
+      }
       const { path, action } = target(endpoint, request.params['*'], ['observe']);
       const settings = settingsOf(request.query);
       if (action === 'observe') return respond(reply, await devices.observe(endpoint, path, settings), path);
@@ -184,6 +195,12 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
   app.delete<Req>('/api/clients/:endpoint/*', async (request, reply) => {
     const { endpoint } = request.params;
     try {
+      const byId = /^observations\/([0-9a-f]{2,16})$/.exec(request.params['*']);
+      if (byId) {
+        const result = await devices.cancelObservationById(endpoint, byId[1] as string, settingsOf(request.query));
+        if (!result) return reply.code(404).send({ error: `no observation ${byId[1]} of ${endpoint}`, code: 'not_observed' } satisfies ApiError);
+        return respond(reply, result, []);
+      }
       const { path, action } = target(endpoint, request.params['*'], ['observe']);
       const settings = settingsOf(request.query);
       if (action === 'observe') {

@@ -71,6 +71,21 @@ export const OPENAPI_DOCUMENT = {
         responses: { '200': result, ...errors },
       },
     },
+    '/api/clients/{endpoint}/composite/observe': {
+      post: {
+        summary: 'Observe-Composite (LwM2M 1.1, FETCH with Observe=0 and SenML paths)',
+        parameters: [endpoint, format, timeout],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { paths: { type: 'array', items: { type: 'string' } } } } } } },
+        responses: { '200': result, ...errors },
+      },
+    },
+    '/api/clients/{endpoint}/observations/{id}': {
+      delete: {
+        summary: 'Cancel an observation by id (single or composite)',
+        parameters: [endpoint, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }, timeout],
+        responses: { '200': result, ...errors },
+      },
+    },
     '/api/clients/{endpoint}/composite': {
       put: {
         summary: 'Write-Composite (LwM2M 1.1, iPATCH with SenML)',

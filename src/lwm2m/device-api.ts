@@ -239,6 +239,72 @@ export class DeviceApi {
     return this.plain(response);
   }
 
+  /** LwM2M 1.1 Core §6.4.3 Observe-Composite: FETCH with Observe=0 and the SenML list of paths. */
+  async observeComposite(endpoint: string, paths: readonly Lwm2mPath[], settings: RequestSettings = {}): Promise<Lwm2mResponse> {
+    const registration = await this.registration(endpoint);
+    const format = senmlFormat(settings.format);
+    const token = this.options.coap.newToken(registrationPeer(registration));
+    const observation = {
+      id: token.toString('hex'),
+      endpoint,
+      registrationId: registration.id,
+      path: [] as Lwm2mPath,
+      paths,
+      contentFormat: format,
+      createdAt: this.now(),
+      lastSequence: undefined,
+      lastReceivedAt: 0,
+    };
+    this.options.observations.add(observation);
+    let response: ReceivedResponse;
+    try {
+      response = await this.send(
+        registration,
+        [],
+        {
+          method: Method.FETCH,
+          token,
+          options: [uintOption(OptionNumber.OBSERVE, 0), uintOption(OptionNumber.CONTENT_FORMAT, format), uintOption(OptionNumber.ACCEPT, format)],
+          payload: Buffer.from(encodeSenmlPaths(paths, format)),
+        },
+        settings,
+      );
+    } catch (error) {
+      this.options.observations.remove(observation.id, 'observe request failed');
+      throw error;
+    }
+    const result = this.plain(response);
+    if (!result.success || !response.options.some((o) => o.number === OptionNumber.OBSERVE)) {
+      this.options.observations.remove(observation.id, 'device did not accept the observation');
+      return result;
+    }
+    observation.lastReceivedAt = this.now();
+    this.options.observations.publish(registration, observation, response, observation.lastReceivedAt);
+    return { ...result, contentFormat: response.contentFormat ?? format, observationId: observation.id };
+  }
+
+  /** Ends an observation by its id, proactively: the same request with Observe=1 and the same token (RFC 7641 §3.6). */
+  async cancelObservationById(endpoint: string, observationId: string, settings: RequestSettings = {}): Promise<Lwm2mResponse | undefined> {
+    const observation = this.options.observations.get(observationId);
+    if (!observation || observation.endpoint !== endpoint) return undefined;
+    if (!observation.paths) return this.cancelObservation(endpoint, observation.path, settings);
+    const registration = await this.registration(endpoint);
+    this.options.observations.remove(observation.id, 'cancelled', registration);
+    const format = senmlFormat(observation.contentFormat);
+    const response = await this.send(
+      registration,
+      [],
+      {
+        method: Method.FETCH,
+        token: Buffer.from(observation.id, 'hex'),
+        options: [uintOption(OptionNumber.OBSERVE, 1), uintOption(OptionNumber.CONTENT_FORMAT, format), uintOption(OptionNumber.ACCEPT, format)],
+        payload: Buffer.from(encodeSenmlPaths(observation.paths, format)),
+      },
+      settings,
+    );
+    return this.plain(response);
+  }
+
   /** LwM2M 1.1 Core §6.3.8 Read-Composite: FETCH with the SenML list of paths. */
   async readComposite(endpoint: string, paths: readonly Lwm2mPath[], settings: RequestSettings = {}): Promise<Lwm2mResponse> {
     const registration = await this.registration(endpoint);

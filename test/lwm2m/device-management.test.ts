@@ -185,6 +185,42 @@ describe('observe and send', () => {
     expect(stream.events.filter(isMine).length).toBe(4);
   });
 
+  it('ends observations when the endpoint registers again', async () => {
+    const sim = await simulator({ endpoint: 'reborn' });
+    expect((await api('POST', '/api/clients/reborn/3303/0/5700/observe')).status).toBe(200);
+    expect((await api('GET', '/api/clients/reborn/observations')).body).toHaveLength(1);
+    await sim.register();
+    expect((await api('GET', '/api/clients/reborn/observations')).body).toEqual([]);
+  });
+
+  it('resumes the event stream after Last-Event-ID', async () => {
+    const sim = await simulator({ endpoint: 'resumer' });
+    const first = await events();
+    await api('POST', '/api/clients/resumer/3303/0/5700/observe');
+    const [initial] = await first.waitFor((e) => e.event === 'notification' && e.data['endpoint'] === 'resumer');
+    await first.close();
+    sim.setValue('/3303/0/5700', { type: 'float', value: 40 });
+    sim.setValue('/3303/0/5700', { type: 'float', value: 41 });
+    await new Promise((r) => setTimeout(r, 300));
+    const resumed = await SseClient.open(httpUrl(hub, '/api/events'), { 'last-event-id': String(initial?.id) });
+    streams.push(resumed);
+    const missed = await resumed.waitFor((e) => e.event === 'notification' && e.data['endpoint'] === 'resumer', 2);
+    expect(missed.map((e) => (e.data['content'] as ResourceJson).value)).toEqual([40, 41]);
+  });
+
+  it('writes several resources at once with Write-Composite', async () => {
+    const sim = await simulator({ endpoint: 'composite-writer', lwm2mVersion: '1.1' });
+    const { status } = await api('PUT', '/api/clients/composite-writer/composite', {
+      values: [
+        { path: '/3/0/14', value: '+03:00' },
+        { path: '/3/0/15', value: 'Europe/Moscow' },
+      ],
+    });
+    expect(status).toBe(200);
+    expect(sim.getValue('/3/0/14')).toEqual({ type: 'string', value: '+03:00' });
+    expect(sim.getValue('/3/0/15')).toEqual({ type: 'string', value: 'Europe/Moscow' });
+  });
+
   it('reads several paths at once with Read-Composite', async () => {
     await simulator({ endpoint: 'composite', lwm2mVersion: '1.1' });
     const { status, body } = await api('POST', '/api/clients/composite/composite/read', { paths: ['/3/0/9', '/3303/0/5700'] });

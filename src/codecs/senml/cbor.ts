@@ -29,7 +29,7 @@ const encoder = new Encoder(encoderOptions);
 /** Decodes exactly one CBOR data item: bytes after it are an error, not a second item. */
 export function decodeCborItem(bytes: Uint8Array, contentFormat: number): unknown {
   // a fresh view: cbor-x caches a DataView as an expando property on the array it is given
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
     return decoder.decode(view);
   } catch (error) {

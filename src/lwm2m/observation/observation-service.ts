@@ -7,8 +7,11 @@ import { formatCode, isSuccessCode } from '../../coap/codes.js';
 import type { ReceivedResponse } from '../../coap/endpoint.js';
 import { getUintOption, OptionNumber } from '../../coap/options.js';
 import { formatPeer } from '../../coap/peer.js';
+import { ContentFormat, DecodeError } from '../../codecs/codec.js';
 import type { CodecRegistry } from '../../codecs/registry.js';
+import { decodeSenmlRecords } from '../../codecs/senml/records.js';
 import type { EventBus } from '../../events.js';
+import type { Lwm2mNode } from '../../model/node.js';
 import type { ModelProvider } from '../../model/object-model.js';
 import { formatPath, pathsEqual, type Lwm2mPath } from '../../model/path.js';
 import type { RegistrationStore } from '../../store/registration-store.js';
@@ -21,7 +24,10 @@ export interface Observation {
   readonly id: string;
   readonly endpoint: string;
   readonly registrationId: string;
+  /** The observed path; `[]` for a composite observation, whose paths are in `paths`. */
   readonly path: Lwm2mPath;
+  /** LwM2M 1.1 Observe-Composite (Core §6.4.3): the observed paths. */
+  readonly paths?: readonly Lwm2mPath[];
   readonly contentFormat: number | undefined;
   readonly createdAt: number;
   /** RFC 7641 §3.4: the Observe value and arrival time of the freshest notification. */
@@ -124,6 +130,10 @@ export class ObservationService {
   /** Decodes a notification (or the observe response) and emits it; a payload that does not decode is logged, not fatal. */
   publish(registration: Registration, observation: Observation, response: ReceivedResponse, time: number): void {
     const format = response.contentFormat ?? observation.contentFormat ?? defaultFormatFor(observation.path);
+    if (observation.paths) {
+      this.publishComposite(registration, observation, response, format, time);
+      return;
+    }
     const decoded = this.options.codecs.decode(format, response.payload, observation.path, this.options.model);
     if (!decoded.ok) {
       this.options.logger.warn(
@@ -140,6 +150,29 @@ export class ObservationService {
       contentFormat: format,
       time,
     });
+  }
+
+  /** A composite notification is a SenML pack: one `notification` event per resource value in it. */
+  private publishComposite(registration: Registration, observation: Observation, response: ReceivedResponse, format: number, time: number): void {
+    let records;
+    try {
+      if (format !== ContentFormat.SENML_CBOR && format !== ContentFormat.SENML_JSON) throw new DecodeError(format, 0, 'composite notifications are SenML');
+      records = decodeSenmlRecords(response.payload, format, this.options.model, { now: time / 1000 });
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      this.options.logger.warn(
+        { endpoint: observation.endpoint, paths: observation.paths?.map(formatPath), contentFormat: format, reason: error.message, raw: response.payload.toString('hex') },
+        'undecodable composite notification',
+      );
+      return;
+    }
+    for (const record of records) {
+      const [, , resourceId, resourceInstanceId] = record.path;
+      if (resourceId === undefined || record.value.type === 'none') continue;
+      const node: Lwm2mNode =
+        resourceInstanceId === undefined ? { kind: 'resource', id: resourceId, value: record.value } : { kind: 'resourceInstance', id: resourceInstanceId, value: record.value };
+      this.options.events.emit('notification', { registration, observationId: observation.id, path: record.path, node, contentFormat: format, time });
+    }
   }
 
   private removeAllOf(registration: Registration, reason: string): void {

@@ -75,3 +75,33 @@ describe('registration object links (LwM2M Core §6.2.1)', () => {
     ]);
   });
 });
+
+describe('link-format parser robustness', () => {
+  it('gives links or a LinkFormatError for 20 000 random and mutated inputs', () => {
+    let seed = 0xc0ffee;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const alphabet = '<>/;,="\\ \n0123456789abcrt.-_';
+    const valid = '</lwm2m>;rt="oma.lwm2m";ct="60 110",</lwm2m/1/0>,</3/0>;ver=1.1;obs,</3303/0/5700>;pmin=10;st=0.5';
+    for (let i = 0; i < 20_000; i++) {
+      let input: string;
+      if (i % 2 === 0) {
+        input = Array.from({ length: Math.floor(random() * 40) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+      } else {
+        const chars = [...valid];
+        for (let m = 0; m < 3; m++) chars[Math.floor(random() * chars.length)] = alphabet[Math.floor(random() * alphabet.length)] as string;
+        input = chars.slice(0, Math.floor(random() * chars.length) + 1).join('');
+      }
+      try {
+        const links = parseLinkFormat(input);
+        expect(Array.isArray(links)).toBe(true);
+      } catch (error) {
+        if (!(error instanceof LinkFormatError)) throw new Error(`input ${JSON.stringify(input)} threw ${String(error)}`);
+        expect(error.offset).toBeGreaterThanOrEqual(0);
+        expect(error.offset).toBeLessThanOrEqual(input.length);
+      }
+    }
+  });
+});

@@ -100,6 +100,9 @@ describe('read', () => {
     expect(status).toBe(200);
     expect(body['contentFormat']).toBe(1542);
     expect((body['content'] as InstanceJson).resources.find((r) => r.id === 5700)?.value).toBe(21.5);
+    const json = await api('GET', '/api/clients/contiki/3303/0?format=json');
+    expect(json.body['contentFormat']).toBe(1543);
+    expect((json.body['content'] as InstanceJson).resources.find((r) => r.id === 5700)?.value).toBe(21.5);
   });
 
   it('answers 404 for an unknown endpoint and passes on the device 4.04', async () => {

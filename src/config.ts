@@ -30,6 +30,24 @@ export interface HubConfig {
   readonly queueSize: number;
   /** Notifications and events kept for SSE `Last-Event-ID` resume. */
   readonly eventBuffer: number;
+  /** MQTT over WebSocket port of the embedded broker; none when undefined. */
+  readonly mqttWsPort: number | undefined;
+  /** TLS port of the embedded broker (with mqttTlsCert and mqttTlsKey). */
+  readonly mqttTlsPort: number;
+  readonly mqttTlsCert: string | undefined;
+  readonly mqttTlsKey: string | undefined;
+  /** `user:password` pairs separated by commas, or `@file` of such lines (passwords may be scrypt hashes). */
+  readonly mqttAuth: string | undefined;
+  /** An external broker (mqtt:// or mqtts://): no embedded broker then. */
+  readonly mqttUrl: string | undefined;
+  readonly mqttPrefix: string;
+  /** Also publish values under object and resource names (`lwm2m/{ep}/temperature/0/sensor-value`). */
+  readonly mqttNames: boolean;
+  readonly mqttCompat: 'none' | 'emqx';
+  /** Messages kept while the external broker is unreachable. */
+  readonly mqttBuffer: number;
+  /** Paths observed on every registration, or `all-readable`. */
+  readonly autoObserve: readonly string[];
 }
 
 const port = z.coerce
@@ -46,12 +64,22 @@ const seconds = z.coerce.number({ error: 'must be a number' }).finite('must be a
 
 const count = z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1_000_000, 'must be at most 1000000');
 
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const pathList = z
+  .string()
+  .transform((v) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
+  .refine((paths) => paths.every((p) => p === 'all-readable' || /^\/?\d{1,5}(\/\d{1,5}){0,3}$/.test(p)), 'must be LwM2M paths separated by commas (/3303/0/5700), or all-readable');
+
 interface OptionSpec<K extends keyof HubConfig> {
   readonly key: K;
   readonly flag: string;
   readonly description: string;
   readonly default: HubConfig[K];
   readonly schema: z.ZodType<HubConfig[K]>;
+  /** A switch: `--mqtt-names` alone means true. */
+  readonly switch?: true;
 }
 
 function option<K extends keyof HubConfig>(spec: OptionSpec<K>): OptionSpec<K> {
@@ -76,6 +104,17 @@ export const OPTIONS = [
   option({ key: 'queueAwakeTime', flag: 'queue-awake-time', description: 'seconds a queue-mode client listens after it spoke (MAX_TRANSMIT_WAIT)', default: 93, schema: seconds }),
   option({ key: 'queueSize', flag: 'queue-size', description: 'requests kept per sleeping queue-mode client; the oldest is dropped when full', default: 10, schema: count }),
   option({ key: 'eventBuffer', flag: 'event-buffer', description: 'events kept for /api/events Last-Event-ID resume', default: 1000, schema: count }),
+  option({ key: 'mqttWsPort', flag: 'mqtt-ws-port', description: 'MQTT over WebSocket port of the embedded broker (off when unset)', default: undefined, schema: port.optional() }),
+  option({ key: 'mqttTlsPort', flag: 'mqtt-tls-port', description: 'MQTT over TLS port of the embedded broker (needs --mqtt-tls-cert and --mqtt-tls-key)', default: 8883, schema: port }),
+  option({ key: 'mqttTlsCert', flag: 'mqtt-tls-cert', description: 'PEM certificate file for the MQTT TLS listener', default: undefined, schema: optionalPath }),
+  option({ key: 'mqttTlsKey', flag: 'mqtt-tls-key', description: 'PEM private key file for the MQTT TLS listener', default: undefined, schema: optionalPath }),
+  option({ key: 'mqttAuth', flag: 'mqtt-auth', description: 'MQTT users: user:pass[,user:pass] or @file; anonymous when unset', default: undefined, schema: optionalPath }),
+  option({ key: 'mqttUrl', flag: 'mqtt-url', description: 'external broker (mqtt://host:port or mqtts://…) instead of the embedded one', default: undefined, schema: z.string().regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'must be an mqtt://, mqtts://, ws:// or wss:// URL').optional() }),
+  option({ key: 'mqttPrefix', flag: 'mqtt-prefix', description: 'first level of every MQTT topic', default: 'lwm2m', schema: z.string().regex(/^[^#+\s]+$/, 'must be a topic level without wildcards or spaces') }),
+  option({ key: 'mqttNames', flag: 'mqtt-names', description: 'also publish values under object and resource names', default: false, schema: flag, switch: true }),
+  option({ key: 'mqttCompat', flag: 'mqtt-compat', description: 'topic layout: none (ours) or emqx (EMQX LwM2M gateway)', default: 'none', schema: z.enum(['none', 'emqx'], { error: 'must be none or emqx' }) }),
+  option({ key: 'mqttBuffer', flag: 'mqtt-buffer', description: 'messages kept while the external broker is unreachable', default: 10_000, schema: count }),
+  option({ key: 'autoObserve', flag: 'auto-observe', description: 'paths observed on every registration (comma-separated), or all-readable', default: [], schema: pathList }),
 ] as const;
 
 export const DEFAULT_CONFIG: HubConfig = Object.fromEntries(OPTIONS.map((o) => [o.key, o.default])) as unknown as HubConfig;
@@ -97,7 +136,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     ({ values } = parseArgs({
       args: [...argv],
       options: {
-        ...Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: 'string' as const }])),
+        ...Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: 'switch' in o ? ('boolean' as const) : ('string' as const) }])),
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -112,7 +151,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
   const config: Record<string, unknown> = {};
   for (const spec of OPTIONS) {
-    const fromFlag = values[spec.flag];
+    const given = values[spec.flag];
+    const fromFlag = given === true ? 'true' : given;
     const fromEnv = env[envName(spec.flag)];
     const raw = typeof fromFlag === 'string' ? fromFlag : fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
     if (raw === undefined) {
@@ -134,7 +174,7 @@ export function helpText(): string {
   const lines = ['Usage: lwm2m-hub [options]', '', 'LwM2M server with a dual-stack CoAP listener and an embedded MQTT broker.', '', 'Options (each also read from the environment variable shown):'];
   for (const spec of OPTIONS) {
     const def = spec.default === undefined ? '' : ` [default: ${String(spec.default)}]`;
-    lines.push(`  --${spec.flag} <value>`.padEnd(34) + `${spec.description}${def}`);
+    lines.push(`  --${spec.flag}${'switch' in spec ? '' : ' <value>'}`.padEnd(34) + `${spec.description}${def}`);
     lines.push(' '.repeat(34) + envName(spec.flag));
   }
   lines.push('  -h, --help'.padEnd(34) + 'show this help', '  --version'.padEnd(34) + 'show the version');

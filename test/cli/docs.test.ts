@@ -12,7 +12,8 @@ describe('README', () => {
       const row = readme.split('\n').find((line) => line.startsWith(`| \`--${option.flag}\` |`));
       expect(row, `README row for --${option.flag}`).toBeDefined();
       expect(row).toContain(envName(option.flag));
-      if (option.default !== undefined) expect(row).toContain(`\`${String(option.default)}\``);
+      const shown = Array.isArray(option.default) ? option.default.join(',') : option.default;
+      if (shown !== undefined && shown !== '') expect(row).toContain(`\`${String(shown)}\``);
     }
   });
 

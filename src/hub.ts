@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { CoapEndpoint } from './coap/endpoint.js';
 import type { HubConfig } from './config.js';
@@ -18,7 +19,12 @@ import { PresenceService } from './lwm2m/queue/presence-service.js';
 import { SendHandler } from './lwm2m/send/send-handler.js';
 import { RegistrationHandler } from './lwm2m/registration/registration-handler.js';
 import { createDefaultRegistry, findPackageRoot, type ObjectRegistry } from './model/object-registry.js';
-import { startEmbeddedBroker } from './mqtt/broker.js';
+import { startAutoObserve } from './lwm2m/observation/auto-observe.js';
+import { MqttBridge } from './mqtt/bridge.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/broker.js';
+import { createDefaultLayout } from './mqtt/default-layout.js';
+import type { TopicLayout } from './mqtt/layout.js';
+import { embeddedTransport, externalTransport, type MqttTransport } from './mqtt/transport.js';
 import { MemoryRegistrationStore } from './store/memory-store.js';
 import type { RegistrationStore } from './store/registration-store.js';
 
@@ -35,7 +41,9 @@ export interface Hub {
   readonly events: EventBus;
   readonly coap: ListenAddress;
   readonly http: ListenAddress;
-  readonly mqtt: ListenAddress;
+  /** The embedded broker's listener; undefined with an external broker (--mqtt-url). */
+  readonly mqtt: ListenAddress | undefined;
+  readonly mqttTransport: MqttTransport;
   /** Stops listening, flushes the store, closes the broker. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -70,15 +78,43 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   coap.onRequest = createLwm2mDispatcher(registrations, sends, logger);
   coap.onUnmatchedResponse = observations.handleNotification;
 
-  // Stopped in this order: the CoAP listener first (no new work), then expiry, REST, the broker, the store.
-  const closers: (() => Promise<void>)[] = [() => coap.close(), async () => registrations.stop(), async () => presence.stop()];
-  try {
-    const broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, logger });
-    const http = createHttpServer({ store, objects, devices, observations, events, logger, version: VERSION, eventBuffer: config.eventBuffer });
-    closers.push(() => http.close(), () => broker.close());
-    await http.listen({ host: config.httpHost, port: config.httpPort });
+  // What is running, in the order it stops: listeners first (no new work), then the
+  // LwM2M services, the MQTT bridge, the broker it publishes into, and the store last.
+  const running: { coap: CoapEndpoint; http?: FastifyInstance; bridge?: MqttBridge; stopAutoObserve?: () => void; transport?: MqttTransport; broker?: EmbeddedBroker } = { coap };
+  const stopAll = async () => {
+    const steps: [string, () => unknown][] = [
+      ['CoAP listener', () => running.coap.close()],
+      ['REST listener', () => running.http?.close()],
+      ['LwM2M services', () => (registrations.stop(), presence.stop())],
+      ['MQTT bridge', () => (running.stopAutoObserve?.(), running.bridge?.stop(), running.transport?.close())],
+      ['MQTT broker', () => running.broker?.close()],
+      ['store', () => store.close()],
+    ];
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        logger.warn({ err: error, step: name }, 'error while stopping');
+      }
+    }
+  };
 
-    const httpAddress = http.server.address() as AddressInfo;
+  try {
+    if (config.mqttUrl) {
+      running.transport = await externalTransport(config.mqttUrl, { bufferSize: config.mqttBuffer, logger });
+    } else {
+      running.broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, logger });
+      running.transport = embeddedTransport(running.broker.aedes, logger);
+    }
+    const layout: TopicLayout = createDefaultLayout({ prefix: config.mqttPrefix, names: config.mqttNames });
+    running.bridge = new MqttBridge({ transport: running.transport, layout, events, devices, model: objects, logger });
+    await running.bridge.start();
+    running.stopAutoObserve = startAutoObserve({ paths: config.autoObserve, events, devices, model: objects, logger });
+
+    running.http = createHttpServer({ store, objects, devices, observations, events, logger, version: VERSION, eventBuffer: config.eventBuffer });
+    await running.http.listen({ host: config.httpHost, port: config.httpPort });
+
+    const httpAddress = running.http.server.address() as AddressInfo;
     const hub: Hub = {
       store,
       objects,
@@ -87,27 +123,15 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       events,
       coap: coap.address(),
       http: { address: httpAddress.address, port: httpAddress.port },
-      mqtt: broker.address(),
-      stop: once(async () => {
-        await closeInOrder(closers, logger);
-        await store.close();
-      }),
+      mqtt: running.broker?.address(),
+      mqttTransport: running.transport,
+      stop: once(stopAll),
     };
-    logger.info({ coap: hub.coap, http: hub.http, mqtt: hub.mqtt, version: VERSION }, 'lwm2m-hub started');
+    logger.info({ coap: hub.coap, http: hub.http, mqtt: hub.mqtt ?? config.mqttUrl, version: VERSION }, 'lwm2m-hub started');
     return hub;
   } catch (error) {
-    await closeInOrder(closers, logger);
+    await stopAll();
     throw error;
-  }
-}
-
-async function closeInOrder(closers: readonly (() => Promise<void>)[], logger: Logger): Promise<void> {
-  for (const close of closers) {
-    try {
-      await close();
-    } catch (error) {
-      logger.warn({ err: error }, 'error while stopping');
-    }
   }
 }
 

@@ -11,7 +11,7 @@ afterAll(() => hub.stop());
 
 describe('embedded MQTT broker', () => {
   it('carries a message from a publisher to a subscriber', async () => {
-    const url = `mqtt://127.0.0.1:${hub.mqtt.port}`;
+    const url = `mqtt://127.0.0.1:${hub.mqtt?.port}`;
     const subscriber = await mqtt.connectAsync(url);
     const publisher = await mqtt.connectAsync(url);
     await subscriber.subscribeAsync('lwm2m/test/#', { qos: 1 });

@@ -1,16 +1,18 @@
 /**
  * `npm run bench [-- scenario …]`: prints one line of figures per scenario.
- * Scenarios: codecs, rest-read, notify-sse (default: all).
+ * Scenarios: codecs, rest-read, notify-sse, notify-mqtt (default: all).
  */
 import os from 'node:os';
 import { benchTlv, formatResult } from './codecs.js';
 import { benchNotifySse, benchRestRead, formatDeviceResult } from './device.js';
+import { benchNotifyMqtt, formatMqttResult } from './mqtt.js';
 import { benchSenmlCbor } from './senml.js';
 
 const scenarios: Record<string, () => Promise<string[]>> = {
   codecs: async () => [...benchTlv(), ...benchSenmlCbor()].map(formatResult),
   'rest-read': async () => [formatDeviceResult(await benchRestRead())],
   'notify-sse': async () => [formatDeviceResult(await benchNotifySse())],
+  'notify-mqtt': async () => [formatMqttResult(await benchNotifyMqtt(1000, 10, (line) => console.log(line)))],
 };
 
 const wanted = process.argv.slice(2);

@@ -29,6 +29,7 @@ import {
   exchangeLifetimeMs,
   MAX_DATAGRAM_BYTES,
   maxTransmitWaitMs,
+  SOCKET_BUFFER_BYTES,
   TOKEN_LENGTH,
   type TransmissionParameters,
 } from './parameters.js';
@@ -196,6 +197,17 @@ export class CoapEndpoint {
         resolve();
       });
     });
+    for (const [name, set] of [
+      ['receive', (size: number) => socket.setRecvBufferSize(size)],
+      ['send', (size: number) => socket.setSendBufferSize(size)],
+    ] as const) {
+      try {
+        set(SOCKET_BUFFER_BYTES);
+      } catch (error) {
+        options.logger?.warn({ err: error, buffer: name }, 'cannot enlarge the UDP socket buffer');
+      }
+    }
+    options.logger?.debug({ receive: socket.getRecvBufferSize(), send: socket.getSendBufferSize() }, 'UDP socket buffers');
     return new CoapEndpoint(socket, ipv6Socket, options);
   }
 

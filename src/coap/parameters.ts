@@ -51,3 +51,10 @@ export const MAX_DATAGRAM_BYTES = 65_507;
 
 /** Token length we use for requests we originate (RFC 7252 §5.3.1: up to 8 bytes, random). */
 export const TOKEN_LENGTH = 8;
+
+/**
+ * Kernel socket buffer we ask for. The Linux default (208 KiB) holds about 200
+ * small datagrams: a burst of notifications from a thousand devices overflows it
+ * and the kernel drops the rest. Linux caps the request at net.core.rmem_max.
+ */
+export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;

@@ -9,10 +9,13 @@ import type { ModelProvider } from '../model/object-model.js';
 import { formatPath } from '../model/path.js';
 import { nodeToJson, valueToJson } from './node-json.js';
 
+/** Formatted on first need: with nobody listening, an event costs a buffer slot, not a JSON.stringify. */
 interface BufferedEvent {
   readonly id: number;
   readonly name: HubEventName;
-  readonly data: string;
+  readonly event: HubEventMap[HubEventName];
+  readonly time: number;
+  data?: string;
 }
 
 const KEEP_ALIVE_MS = 15_000;
@@ -49,7 +52,7 @@ export function registerEventStream(app: FastifyInstance, options: { events: Eve
 
   const offs = STREAMED.map((name) =>
     options.events.on(name, (event) => {
-      const buffered: BufferedEvent = { id: nextId++, name, data: JSON.stringify(eventToJson(name, event, options.model, Date.now())) };
+      const buffered: BufferedEvent = { id: nextId++, name, event, time: Date.now() };
       buffer.push(buffered);
       if (buffer.length > options.bufferSize) buffer.shift();
       for (const send of subscribers) send(buffered);
@@ -60,7 +63,10 @@ export function registerEventStream(app: FastifyInstance, options: { events: Eve
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const write = (event: BufferedEvent) => raw.write(`id: ${event.id}\nevent: ${event.name}\ndata: ${event.data}\n\n`);
+    const write = (event: BufferedEvent) => {
+      event.data ??= JSON.stringify(eventToJson(event.name, event.event, options.model, event.time));
+      raw.write(`id: ${event.id}\nevent: ${event.name}\ndata: ${event.data}\n\n`);
+    };
     raw.write(`retry: 2000\n\n`);
     const lastId = Number(request.headers['last-event-id'] ?? request.query.lastEventId);
     if (Number.isInteger(lastId)) for (const event of buffer) if (event.id > lastId) write(event);

@@ -103,7 +103,17 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     if (config.mqttUrl) {
       running.transport = await externalTransport(config.mqttUrl, { bufferSize: config.mqttBuffer, logger });
     } else {
-      running.broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, logger });
+      running.broker = await startEmbeddedBroker({
+        host: config.mqttHost,
+        port: config.mqttPort,
+        logger,
+        wsPort: config.mqttWsPort,
+        tlsPort: config.mqttTlsPort,
+        tlsCert: config.mqttTlsCert,
+        tlsKey: config.mqttTlsKey,
+        auth: config.mqttAuth,
+        prefix: config.mqttPrefix,
+      });
       running.transport = embeddedTransport(running.broker.aedes, logger);
     }
     const layout: TopicLayout = createDefaultLayout({ prefix: config.mqttPrefix, names: config.mqttNames });
@@ -127,7 +137,10 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       mqttTransport: running.transport,
       stop: once(stopAll),
     };
-    logger.info({ coap: hub.coap, http: hub.http, mqtt: hub.mqtt ?? config.mqttUrl, version: VERSION }, 'lwm2m-hub started');
+    logger.info(
+      { coap: hub.coap, http: hub.http, mqtt: hub.mqtt ?? config.mqttUrl, mqttWs: running.broker?.wsAddress(), mqttTls: running.broker?.tlsAddress(), version: VERSION },
+      'lwm2m-hub started',
+    );
     return hub;
   } catch (error) {
     await stopAll();

@@ -43,7 +43,8 @@ import { randomBytes, scrypt, scryptSync, timingSafeEqual, createHash } from 'no
 import { readFileSync } from 'node:fs';
 
 /** How a user's password is kept: plain text, or an scrypt hash. */
-export type Credential = { readonly kind: 'plain'; readonly password: Buffer } | { readonly kind: 'scrypt'; readonly salt: Buffer; readonly hash: Buffer };
+export type Credential =
+  { readonly kind: 'plain'; readonly password: Buffer } | { readonly kind: 'scrypt'; readonly salt: Buffer; readonly hash: Buffer };
 
 export interface MqttUser {
   readonly username: string;
@@ -62,7 +63,9 @@ export interface MqttUsers {
 export const BAD_USERNAME_OR_PASSWORD = 4;
 export const NOT_AUTHORIZED = 5;
 
-export type AuthResult = { readonly ok: true; readonly user: MqttUser } | { readonly ok: false; readonly returnCode: typeof BAD_USERNAME_OR_PASSWORD | typeof NOT_AUTHORIZED; readonly reason: string };
+export type AuthResult =
+  | { readonly ok: true; readonly user: MqttUser }
+  | { readonly ok: false; readonly returnCode: typeof BAD_USERNAME_OR_PASSWORD | typeof NOT_AUTHORIZED; readonly reason: string };
 
 const SCRYPT_PREFIX = 'scrypt$';
 const SALT_BYTES = 16;
@@ -91,10 +94,22 @@ export function parseMqttAuth(value: string, readFile: (path: string) => string 
       throw new Error(`invalid --mqtt-auth: cannot read ${path}: ${(error as Error).message}`);
     }
     const entries = text.split(/\r?\n/).map((line, index) => ({ text: line.trim(), where: `${path} line ${index + 1}` }));
-    return { users: parseEntries(entries.filter((e) => e.text !== '' && !e.text.startsWith('#')), `${path}`), source: path };
+    return {
+      users: parseEntries(
+        entries.filter((e) => e.text !== '' && !e.text.startsWith('#')),
+        path,
+      ),
+      source: path,
+    };
   }
   const entries = value.split(',').map((text, index) => ({ text: text.trim(), where: `entry ${index + 1}` }));
-  return { users: parseEntries(entries.filter((e) => e.text !== ''), 'the value'), source: 'inline' };
+  return {
+    users: parseEntries(
+      entries.filter((e) => e.text !== ''),
+      'the value',
+    ),
+    source: 'inline',
+  };
 }
 
 function parseEntries(entries: readonly { text: string; where: string }[], what: string): Map<string, MqttUser> {
@@ -116,7 +131,11 @@ function parseEntries(entries: readonly { text: string; where: string }[], what:
       if (/[/+#]/.test(endpoint)) fail(`endpoint of user "${username}" must be one topic level, without "/", "+" or "#"`);
     }
     if (users.has(username)) fail(`user "${username}" is listed twice`);
-    users.set(username, { username, endpoint, credential: parseCredential(password, (reason) => fail(`${reason} for user "${username}"`)) });
+    users.set(username, {
+      username,
+      endpoint,
+      credential: parseCredential(password, (reason) => fail(`${reason} for user "${username}"`)),
+    });
   }
   if (users.size === 0) throw new Error(`invalid --mqtt-auth: no users in ${what}`);
   return users;
@@ -165,7 +184,8 @@ export async function authenticateUser(table: MqttUsers, username: string | unde
     return { ok: false, returnCode: BAD_USERNAME_OR_PASSWORD, reason: 'unknown user' };
   }
   if (password === undefined) return { ok: false, returnCode: BAD_USERNAME_OR_PASSWORD, reason: 'no password' };
-  if (!(await verifyPassword(user.credential, password))) return { ok: false, returnCode: BAD_USERNAME_OR_PASSWORD, reason: 'wrong password' };
+  if (!(await verifyPassword(user.credential, password)))
+    return { ok: false, returnCode: BAD_USERNAME_OR_PASSWORD, reason: 'wrong password' };
   return { ok: true, user };
 }
 

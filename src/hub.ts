@@ -23,6 +23,7 @@ import { startAutoObserve } from './lwm2m/observation/auto-observe.js';
 import { MqttBridge } from './mqtt/bridge.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/broker.js';
 import { createDefaultLayout } from './mqtt/default-layout.js';
+import { createEmqxLayout } from './mqtt/emqx-layout.js';
 import type { TopicLayout } from './mqtt/layout.js';
 import { embeddedTransport, externalTransport, type MqttTransport } from './mqtt/transport.js';
 import { MemoryRegistrationStore } from './store/memory-store.js';
@@ -116,7 +117,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       });
       running.transport = embeddedTransport(running.broker.aedes, logger);
     }
-    const layout: TopicLayout = createDefaultLayout({ prefix: config.mqttPrefix, names: config.mqttNames });
+    const layout: TopicLayout =
+      config.mqttCompat === 'emqx' ? createEmqxLayout() : createDefaultLayout({ prefix: config.mqttPrefix, names: config.mqttNames });
     running.bridge = new MqttBridge({ transport: running.transport, layout, events, devices, model: objects, logger });
     await running.bridge.start();
     running.stopAutoObserve = startAutoObserve({ paths: config.autoObserve, events, devices, model: objects, logger });

@@ -62,8 +62,10 @@ export function parseRegisterQuery(uriQuery: readonly string[]): Parsed<Register
   const lifetime = parseLifetime(query.get('lt'));
   if (!lifetime.ok) return lifetime;
 
-  const lwm2mVersion = query.get('lwm2m') ?? DEFAULT_LWM2M_VERSION;
-  if (!/^1\.\d+$/.test(lwm2mVersion)) return fail(`unsupported LwM2M version "${lwm2mVersion}" (lwm2m)`);
+  const requestedVersion = query.get('lwm2m') ?? DEFAULT_LWM2M_VERSION;
+  // `lwm2m=1` is what some 1.0 clients send (and EMQX accepts): the same as 1.0.
+  if (!/^1(\.\d+)?$/.test(requestedVersion)) return fail(`unsupported LwM2M version "${requestedVersion}" (lwm2m)`);
+  const lwm2mVersion = requestedVersion === '1' ? '1.0' : requestedVersion;
 
   const binding = parseBinding(query.get('b'));
   if (!binding.ok) return binding;

@@ -2,15 +2,16 @@
  * notify-mqtt: N simulated clients, each auto-observed, notify as fast as the hub
  * takes them; an MQTT subscriber on the embedded broker counts what arrives and
  * how long each value took from the simulated device's setValue to the subscriber.
- * The clients run in a worker thread, so the event-loop delay measured is the hub's (and the subscriber's).
+ * The clients and the subscriber run in worker threads, so the main thread runs the hub alone and
+ * its event-loop delay is the hub's.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import mqtt from 'mqtt';
 import { DEFAULT_CONFIG } from '../src/config.js';
 import { startHub } from '../src/hub.js';
 import { silentLogger } from '../src/log.js';
 import { Worker } from 'node:worker_threads';
 import type { SimWorkerCommand, SimWorkerData, SimWorkerEvent } from './sim-worker.js';
+import type { SubscriberCommand, SubscriberEvent, SubscriberWorkerData } from './subscriber-worker.js';
 
 export interface MqttBenchResult {
   readonly clients: number;
@@ -30,19 +31,24 @@ export async function benchNotifyMqtt(clients = 1000, seconds = 10, progress: (l
     { ...DEFAULT_CONFIG, coapPort: 0, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', logLevel: 'silent', autoObserve: ['/3303/0/5700'] },
     silentLogger(),
   );
-  const subscriber = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.mqtt?.port}`);
-  await subscriber.subscribeAsync('lwm2m/+/3303/0/5700', { qos: 0 });
   const prefix = 'mq-';
   const shared = new SharedArrayBuffer(clients * Float64Array.BYTES_PER_ELEMENT);
-  const sentAt = new Float64Array(shared);
-  const latencies: number[] = [];
-  let received = 0;
-  subscriber.on('message', (topic) => {
-    received++;
-    const index = Number(topic.split('/')[1]?.slice(prefix.length));
-    const t0 = sentAt[index];
-    if (t0) latencies.push(performance.timeOrigin + performance.now() - t0);
+  const counterBuffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+  const counter = new Int32Array(counterBuffer);
+  const count = () => Atomics.load(counter, 0);
+  const subscriber = new Worker(new URL('./subscriber-worker.js', import.meta.url), {
+    workerData: { url: `mqtt://127.0.0.1:${hub.mqtt?.port}`, filter: 'lwm2m/+/3303/0/5700', prefix, sentAt: shared, counter: counterBuffer } satisfies SubscriberWorkerData,
   });
+  const fromSubscriber = <T extends SubscriberEvent['type']>(type: T) =>
+    new Promise<Extract<SubscriberEvent, { type: T }>>((resolve) => {
+      const onMessage = (event: SubscriberEvent) => {
+        if (event.type !== type) return;
+        subscriber.off('message', onMessage);
+        resolve(event as Extract<SubscriberEvent, { type: T }>);
+      };
+      subscriber.on('message', onMessage);
+    });
+  await fromSubscriber('ready');
   const worker = new Worker(new URL('./sim-worker.js', import.meta.url), { workerData: { serverPort: hub.coap.port, count: clients, prefix, sentAt: shared } satisfies SimWorkerData });
   const next = (type: SimWorkerEvent['type']) =>
     new Promise<void>((resolve, reject) => {
@@ -59,10 +65,10 @@ export async function benchNotifyMqtt(clients = 1000, seconds = 10, progress: (l
   try {
     await next('ready');
     // Wait for every auto-observation's first value.
-    while (received < clients) await new Promise((r) => setTimeout(r, 20));
+    while (count() < clients) await new Promise((r) => setTimeout(r, 20));
     progress(`  ${clients} observations live`);
-    received = 0;
-    latencies.length = 0;
+    subscriber.postMessage({ type: 'reset' } satisfies SubscriberCommand);
+    const receivedBefore = count();
     const loopDelay = monitorEventLoopDelay({ resolution: 1 });
     loopDelay.enable();
     const started = performance.now();
@@ -70,17 +76,19 @@ export async function benchNotifyMqtt(clients = 1000, seconds = 10, progress: (l
     let round = 0;
     while (performance.now() < deadline) {
       round++;
-      const roundStart = received;
+      const roundStart = count();
       worker.postMessage({ type: 'round', value: round + 0.25 } satisfies SimWorkerCommand);
       await next('round-sent');
       // Closed loop: the next round starts when 95 % of this one arrived (or after 2 s).
       const roundDeadline = performance.now() + 2000;
-      while (received - roundStart < clients * 0.95 && performance.now() < roundDeadline) await new Promise((r) => setTimeout(r, 1));
+      while (count() - roundStart < clients * 0.95 && performance.now() < roundDeadline) await new Promise((r) => setTimeout(r, 1));
     }
     const elapsed = (performance.now() - started) / 1000;
     loopDelay.disable();
     await new Promise((r) => setTimeout(r, 200));
-    latencies.sort((a, b) => a - b);
+    const received = count() - receivedBefore;
+    subscriber.postMessage({ type: 'report' } satisfies SubscriberCommand);
+    const latencies = (await fromSubscriber('report')).latencies.sort((a, b) => a - b);
     const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
     return {
       clients,
@@ -97,7 +105,7 @@ export async function benchNotifyMqtt(clients = 1000, seconds = 10, progress: (l
     worker.postMessage({ type: 'stop' } satisfies SimWorkerCommand);
     await Promise.race([next('stopped'), new Promise((r) => setTimeout(r, 5000))]);
     await worker.terminate();
-    await subscriber.endAsync();
+    await subscriber.terminate();
     await hub.stop();
   }
 }

@@ -123,7 +123,14 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     await running.bridge.start();
     running.stopAutoObserve = startAutoObserve({ paths: config.autoObserve, events, devices, model: objects, logger });
 
-    running.http = createHttpServer({ store, objects, devices, observations, events, logger, version: VERSION, eventBuffer: config.eventBuffer });
+    const transport = running.transport;
+    const broker = running.broker;
+    const mqttStats = () => {
+      const bridge = transport.stats();
+      const embedded = broker?.stats();
+      return { connected: bridge.connected, published: bridge.published, dropped: bridge.dropped, ...(embedded ? { brokerClients: embedded.clients, brokerDropped: embedded.droppedMessages } : {}) };
+    };
+    running.http = createHttpServer({ store, objects, devices, observations, events, logger, version: VERSION, eventBuffer: config.eventBuffer, mqttStats });
     await running.http.listen({ host: config.httpHost, port: config.httpPort });
 
     const httpAddress = running.http.server.address() as AddressInfo;

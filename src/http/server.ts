@@ -22,6 +22,8 @@ export interface HttpServerOptions {
   readonly observations: ObservationService;
   readonly events: EventBus;
   readonly eventBuffer: number;
+  /** Counters of the MQTT side, shown on /healthz: a slow subscriber's drops show up here. */
+  readonly mqttStats?: () => Record<string, number | boolean>;
   readonly logger: Logger;
   readonly version: string;
 }
@@ -31,7 +33,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   // forceCloseConnections: a graceful stop must not wait for idle keep-alive connections.
   const app = Fastify({ logger: false, routerOptions: { ignoreTrailingSlash: true }, forceCloseConnections: true });
 
-  app.get('/healthz', async () => ({ status: 'ok', version: options.version, clients: await store.count() }));
+  app.get('/healthz', async () => ({
+    status: 'ok',
+    version: options.version,
+    clients: await store.count(),
+    ...(options.mqttStats ? { mqtt: options.mqttStats() } : {}),
+  }));
 
   app.get('/api/clients', async () => {
     const clients = [];

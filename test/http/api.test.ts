@@ -13,7 +13,7 @@ describe('REST API', () => {
   it('reports health', async () => {
     const response = await fetch(httpUrl(hub, '/healthz'));
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: 'ok' });
+    expect(await response.json()).toMatchObject({ status: 'ok', mqtt: { connected: true, dropped: 0, brokerDropped: 0 } });
   });
 
   it('lists registered clients with every documented field', async () => {

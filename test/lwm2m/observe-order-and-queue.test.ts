@@ -54,3 +54,37 @@ describe('queue of a sleeping client', () => {
     presence.stop();
   });
 });
+
+describe('auto-observe paths', () => {
+  const base = {
+    id: 'a1',
+    endpoint: 'auto',
+    lifetime: 300,
+    lwm2mVersion: '1.1',
+    binding: 'U',
+    queueMode: false,
+    address: '::1',
+    port: 5000,
+    rootPath: '/',
+    supportedContentFormats: [],
+    additionalAttributes: {},
+    registeredAt: 0,
+    lastUpdate: 0,
+  };
+  const links = (...paths: number[][]) => paths.map((path) => ({ path: path as unknown as Registration['objectLinks'][number]['path'], attributes: {} }));
+
+  it('observes the configured paths the client has, and every listed instance but Security, Server and ACL for all-readable', async () => {
+    const { pathsToObserve } = await import('../../src/lwm2m/observation/auto-observe.js');
+    const registration: Registration = { ...base, objectLinks: links([0, 0], [1, 0], [3, 0], [3303, 0], [3303, 1], [3304]) };
+    const model = { getObject: () => undefined };
+    expect(pathsToObserve(registration, ['/3303/0/5700', '/3304/0/5700', '/3315/0/5700'], model)).toEqual([
+      [3303, 0, 5700],
+      [3304, 0, 5700],
+    ]);
+    expect(pathsToObserve(registration, ['all-readable'], model)).toEqual([
+      [3, 0],
+      [3303, 0],
+      [3303, 1],
+    ]);
+  });
+});

@@ -29,9 +29,10 @@ export class Mosquitto {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<Mosquitto> {
+  /** Starts a broker; give `port` to restart one where a previous one listened. */
+  static async start(port?: number): Promise<Mosquitto> {
     if (!MOSQUITTO) throw new Error('mosquitto is not installed (apt-get install mosquitto)');
-    const port = await freePort();
+    port ??= await freePort();
     const dir = mkdtempSync(path.join(tmpdir(), 'lwm2m-hub-mosquitto-'));
     const config = path.join(dir, 'mosquitto.conf');
     writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);

@@ -14,13 +14,16 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-slim
-ENV NODE_ENV=production
+ENV NODE_ENV=production LWM2M_HUB_DATA_DIR=/data
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/vendor ./vendor
 COPY --from=build /app/dist ./dist
 COPY package.json NOTICE ./
 COPY objects ./objects
+# Registrations and observations survive restarts in the /data volume.
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
 # The base image's unprivileged "node" user (uid 1000); ports above 1024 need no capability.
 USER node
 EXPOSE 5683/udp 1883 8080

@@ -16,6 +16,8 @@ export interface HubConfig {
   readonly mqttHost: string;
   readonly mqttPort: number;
   readonly dataDir: string | undefined;
+  /** `file` by default when a data directory is given, else `memory`. */
+  readonly store: 'memory' | 'file' | undefined;
   readonly objectsDir: string | undefined;
   readonly logLevel: LogLevel;
   /** Seconds a registration is kept past its lifetime before it expires. */
@@ -94,7 +96,8 @@ export const OPTIONS = [
   option({ key: 'httpPort', flag: 'http-port', description: 'REST API port', default: 8080, schema: port }),
   option({ key: 'mqttHost', flag: 'mqtt-host', description: 'embedded MQTT broker listen address', default: '::', schema: host }),
   option({ key: 'mqttPort', flag: 'mqtt-port', description: 'embedded MQTT broker port', default: 1883, schema: port }),
-  option({ key: 'dataDir', flag: 'data-dir', description: 'directory for persistent state (reserved for the file store; memory only for now)', default: undefined, schema: optionalPath }),
+  option({ key: 'dataDir', flag: 'data-dir', description: 'directory for persistent state (registrations, observations)', default: undefined, schema: optionalPath }),
+  option({ key: 'store', flag: 'store', description: 'registration store: memory or file (default: file with --data-dir, else memory)', default: undefined, schema: z.enum(['memory', 'file'], { error: 'must be memory or file' }).optional() }),
   option({ key: 'objectsDir', flag: 'objects-dir', description: 'directory of extra LwM2M object definitions (DDF XML)', default: undefined, schema: optionalPath }),
   option({ key: 'logLevel', flag: 'log-level', description: `log level: ${LOG_LEVELS.join(', ')}`, default: 'info', schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }) }),
   option({ key: 'expiryGrace', flag: 'expiry-grace', description: 'seconds a registration outlives its lifetime before it expires', default: 1, schema: seconds }),

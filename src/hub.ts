@@ -26,7 +26,9 @@ import { createDefaultLayout } from './mqtt/default-layout.js';
 import { createEmqxLayout } from './mqtt/emqx-layout.js';
 import type { TopicLayout } from './mqtt/layout.js';
 import { embeddedTransport, externalTransport, type MqttTransport } from './mqtt/transport.js';
+import { FileRegistrationStore } from './store/file-store.js';
 import { MemoryRegistrationStore } from './store/memory-store.js';
+import { FileObservationStore, MemoryObservationStore, type ObservationStore } from './store/observation-store.js';
 import type { RegistrationStore } from './store/registration-store.js';
 
 export interface ListenAddress {
@@ -57,7 +59,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   const objects = await createDefaultRegistry(config.objectsDir ? [config.objectsDir] : [], ({ file, reason }) =>
     logger.warn({ file, reason }, 'object definition skipped'),
   );
-  const store: RegistrationStore = new MemoryRegistrationStore();
+  const { store, observationStore } = await openStores(config, logger);
   const registrations = new RegistrationHandler({ store, events, logger, expiryGraceMs: config.expiryGrace * 1000 });
   await registrations.start();
 
@@ -72,7 +74,9 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     },
   });
   const codecs = defaultCodecRegistry;
-  const observations = new ObservationService({ store, events, codecs, model: objects, logger });
+  const observations = new ObservationService({ store, events, codecs, model: objects, logger, persistence: observationStore });
+  const restored = await observations.restore();
+  if (restored > 0 || (await store.count()) > 0) logger.info({ registrations: await store.count(), observations: restored }, 'state restored');
   const presence = new PresenceService({ events, logger, awakeWindowMs: config.queueAwakeTime * 1000, queueSize: config.queueSize });
   const devices = new DeviceApi({ coap, store, codecs, model: objects, observations, presence, events, logger });
   const sends = new SendHandler({ store, events, model: objects, logger });
@@ -89,7 +93,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       ['LwM2M services', () => (registrations.stop(), presence.stop())],
       ['MQTT bridge', () => (running.stopAutoObserve?.(), running.bridge?.stop(), running.transport?.close())],
       ['MQTT broker', () => running.broker?.close()],
-      ['store', () => store.close()],
+      ['store', () => Promise.all([store.close(), observationStore.close()])],
     ];
     for (const [name, step] of steps) {
       try {
@@ -153,6 +157,20 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     return hub;
   } catch (error) {
     await stopAll();
+    throw error;
+  }
+}
+
+/** `--store file` (the default with `--data-dir`) keeps registrations and observations across restarts. */
+async function openStores(config: HubConfig, logger: Logger): Promise<{ store: RegistrationStore; observationStore: ObservationStore }> {
+  const kind = config.store ?? (config.dataDir ? 'file' : 'memory');
+  if (kind === 'memory') return { store: new MemoryRegistrationStore(), observationStore: new MemoryObservationStore() };
+  if (!config.dataDir) throw new Error('--store file needs --data-dir');
+  const store = await FileRegistrationStore.open(config.dataDir, { logger });
+  try {
+    return { store, observationStore: await FileObservationStore.open(config.dataDir, { logger }) };
+  } catch (error) {
+    await store.close();
     throw error;
   }
 }

@@ -197,7 +197,7 @@ export class DeviceApi {
       lastReceivedAt: 0,
     };
     // Known before the request leaves, so that an early notification is matched.
-    this.options.observations.add(observation);
+    const persisted = this.options.observations.add(observation);
     let response: ReceivedResponse;
     try {
       response = await this.send(
@@ -218,6 +218,8 @@ export class DeviceApi {
       return result;
     }
     observation.lastReceivedAt = this.now();
+    // Published and answered once a restart would keep it.
+    await persisted;
     this.options.observations.publish(registration, observation, response, observation.lastReceivedAt);
     return { ...result, observationId: observation.id };
   }
@@ -255,7 +257,7 @@ export class DeviceApi {
       lastSequence: undefined,
       lastReceivedAt: 0,
     };
-    this.options.observations.add(observation);
+    const persisted = this.options.observations.add(observation);
     let response: ReceivedResponse;
     try {
       response = await this.send(
@@ -279,6 +281,7 @@ export class DeviceApi {
       return result;
     }
     observation.lastReceivedAt = this.now();
+    await persisted;
     this.options.observations.publish(registration, observation, response, observation.lastReceivedAt);
     return { ...result, contentFormat: response.contentFormat ?? format, observationId: observation.id };
   }

@@ -92,15 +92,15 @@ export interface AppendLogStats {
 
 interface AppendJob {
   readonly kind: 'append';
-  readonly data: Buffer;
+  /** Serialised when append() is called, so later changes to the object do not leak in. */
+  readonly json: string;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
 
 interface CompactJob {
   readonly kind: 'compact';
-  readonly data: Buffer;
-  readonly count: number;
+  readonly json: readonly string[];
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
@@ -144,17 +144,49 @@ function hex8(value: number): string {
   return value.toString(16).padStart(8, '0');
 }
 
-/** `<crc32-hex8> <json>\n` for one record. */
-export function encodeRecord(record: unknown): Buffer {
+function serialise(record: unknown): string {
   const json = JSON.stringify(record);
   if (json === undefined) throw new TypeError('record is not JSON-serialisable');
-  const body = Buffer.from(json, 'utf8');
-  const line = Buffer.allocUnsafe(body.length + 10);
-  line.write(hex8(crc32(body)), 0, 'latin1');
-  line[8] = SPACE;
-  body.copy(line, 9);
-  line[line.length - 1] = NEWLINE;
-  return line;
+  return json;
+}
+
+const ENCODE_CHUNK = 1 << 20;
+
+/**
+ * `<crc32-hex8> <json>\n` lines for serialised records, written straight into
+ * buffers of up to 1 MiB (no buffer per record, no concatenation: compacting
+ * 100 000 registrations allocated and copied 70 MB twice otherwise).
+ */
+function encodeLines(jsons: readonly string[]): { chunks: Buffer[]; bytes: number } {
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  let bound = 0;
+  for (const json of jsons) bound += json.length * 3 + 10;
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let buf = Buffer.alloc(0);
+  let used = 0;
+  for (const json of jsons) {
+    const need = json.length * 3 + 10;
+    if (used + need > buf.length) {
+      if (used > 0) chunks.push(buf.subarray(0, used));
+      buf = Buffer.allocUnsafe(Math.max(need, Math.min(ENCODE_CHUNK, bound)));
+      used = 0;
+    }
+    bound -= need;
+    const length = buf.write(json, used + 9, 'utf8');
+    buf.write(hex8(crc32(buf.subarray(used + 9, used + 9 + length))), used, 'latin1');
+    buf[used + 8] = SPACE;
+    buf[used + 9 + length] = NEWLINE;
+    used += length + 10;
+    bytes += length + 10;
+  }
+  if (used > 0) chunks.push(buf.subarray(0, used));
+  return { chunks, bytes };
+}
+
+/** `<crc32-hex8> <json>\n` for one record. */
+export function encodeRecord(record: unknown): Buffer {
+  return encodeLines([serialise(record)]).chunks[0]!;
 }
 
 type Decoded = { ok: true; value: unknown } | { ok: false; reason: string };
@@ -252,6 +284,11 @@ export class AppendLog<T> {
     return { records: this.records, bytes: this.size, ...this.counters };
   }
 
+  /** Set once the log refuses appends for good (a failed fsync): the error they are refused with. */
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
   /** Records the file will hold once everything queued is written (for compaction thresholds). */
   get length(): number {
     return this.queuedLength;
@@ -261,18 +298,19 @@ export class AppendLog<T> {
   append(record: T): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`append log ${this.file} is closed`));
     if (this.failure) return Promise.reject(this.failure);
-    let data: Buffer;
+    let json: string;
     try {
-      data = encodeRecord(record);
+      json = serialise(record);
     } catch (error) {
       return Promise.reject(asError(error));
     }
-    if (data.length > this.maxRecordBytes) {
-      return Promise.reject(new RangeError(`record of ${data.length} bytes exceeds the limit of ${this.maxRecordBytes}`));
+    if (json.length * 3 + 10 > this.maxRecordBytes) {
+      const bytes = Buffer.byteLength(json, 'utf8') + 10;
+      if (bytes > this.maxRecordBytes) return Promise.reject(new RangeError(`record of ${bytes} bytes exceeds the limit of ${this.maxRecordBytes}`));
     }
     this.queuedLength++;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ kind: 'append', data, resolve, reject });
+      this.queue.push({ kind: 'append', json, resolve, reject });
       this.schedule();
     });
   }
@@ -286,15 +324,15 @@ export class AppendLog<T> {
   compact(snapshot: Iterable<T>): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`append log ${this.file} is closed`));
     if (this.failure) return Promise.reject(this.failure);
-    const lines: Buffer[] = [];
+    const json: string[] = [];
     try {
-      for (const record of snapshot) lines.push(encodeRecord(record));
+      for (const record of snapshot) json.push(serialise(record));
     } catch (error) {
       return Promise.reject(asError(error));
     }
-    this.queuedLength = lines.length;
+    this.queuedLength = json.length;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ kind: 'compact', data: Buffer.concat(lines), count: lines.length, resolve, reject });
+      this.queue.push({ kind: 'compact', json, resolve, reject });
       this.schedule();
     });
   }
@@ -360,10 +398,10 @@ export class AppendLog<T> {
       for (const job of batch) job.reject(error);
     };
     if (this.failure) return fail(this.failure);
-    const data = batch.length === 1 ? batch[0]!.data : Buffer.concat(batch.map((job) => job.data));
+    const { chunks, bytes } = encodeLines(batch.map((job) => job.json));
     try {
       this.counters.writes++;
-      await writeFully(this.handle, data, this.size);
+      await writeFully(this.handle, chunks, this.size);
     } catch (error) {
       const cause = asError(error);
       // Cut a partly written batch off so that the next append starts on a clean line.
@@ -382,23 +420,26 @@ export class AppendLog<T> {
       this.failure = new Error(`append log ${this.file} failed: fsync failed: ${cause.message}`, { cause });
       return fail(this.failure);
     }
-    this.size += data.length;
+    this.size += bytes;
     this.records += batch.length;
     this.counters.appends += batch.length;
     for (const job of batch) job.resolve();
   }
 
   private async runCompaction(job: CompactJob): Promise<void> {
-    const queuedAppends = () => this.queue.reduce((n, j) => (j.kind === 'append' ? n + 1 : j.count), 0);
+    const queuedAppends = () => this.queue.reduce((n, j) => (j.kind === 'append' ? n + 1 : j.json.length), 0);
     if (this.failure) {
       job.reject(this.failure);
       return;
     }
     const tmp = tmpPath(this.file);
     let next: LogFileHandle | undefined;
+    let bytes = 0;
     try {
+      const encoded = encodeLines(job.json);
+      bytes = encoded.bytes;
       next = await this.fs.open(tmp, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_TRUNC);
-      await writeFully(next, job.data, 0);
+      await writeFully(next, encoded.chunks, 0);
       await next.sync();
       this.counters.syncs++;
       await this.fs.rename(tmp, this.file);
@@ -413,8 +454,8 @@ export class AppendLog<T> {
     // Renamed: from here on the new file is the log, whatever happens.
     const old = this.handle;
     this.handle = next;
-    this.size = job.data.length;
-    this.records = job.count;
+    this.size = bytes;
+    this.records = job.json.length;
     this.counters.compactions++;
     await old.close().catch(() => undefined);
     try {
@@ -433,12 +474,15 @@ function tmpPath(file: string): string {
   return `${file}.tmp`;
 }
 
-async function writeFully(handle: LogFileHandle, data: Buffer, position: number): Promise<void> {
-  let written = 0;
-  while (written < data.length) {
-    const { bytesWritten } = await handle.write(data, written, data.length - written, position + written);
-    if (bytesWritten <= 0) throw new Error('write made no progress');
-    written += bytesWritten;
+async function writeFully(handle: LogFileHandle, chunks: readonly Buffer[], position: number): Promise<void> {
+  for (const data of chunks) {
+    let written = 0;
+    while (written < data.length) {
+      const { bytesWritten } = await handle.write(data, written, data.length - written, position + written);
+      if (bytesWritten <= 0) throw new Error('write made no progress');
+      written += bytesWritten;
+    }
+    position += data.length;
   }
 }
 
@@ -467,13 +511,29 @@ async function scanRecords<T>(handle: LogFileHandle, file: string, options: Appe
   const { size: fileSize } = await handle.stat();
   let reports = 0;
   let unreported = 0;
-  const report = (line: number, offset: number, reason: string) => {
-    if (reports < MAX_REPORTS) {
+  const report = (line: number, offset: number, reason: string, always = false) => {
+    if (reports < MAX_REPORTS || always) {
       reports++;
       options.onCorrupt?.({ file, line, offset, reason });
     } else {
       unreported++;
     }
+  };
+  /** Consecutive damaged lines (a smear of garbage) make one report, not one per line. */
+  let run: { line: number; offset: number; reason: string; lines: number; bytes: number } | undefined;
+  const damaged = (line: number, offset: number, end: number, reason: string) => {
+    if (run) {
+      run.lines++;
+      run.bytes = end - run.offset;
+    } else {
+      run = { line, offset, reason, lines: 1, bytes: end - offset };
+    }
+  };
+  const endRun = () => {
+    if (!run) return;
+    const { line, offset, reason, lines, bytes } = run;
+    run = undefined;
+    report(line, offset, lines === 1 ? reason : `${lines} damaged lines (${bytes} bytes), the first: ${reason}`);
   };
 
   let goodEnd = 0;
@@ -492,7 +552,8 @@ async function scanRecords<T>(handle: LogFileHandle, file: string, options: Appe
   const handleLine = async (line: Buffer, start: number, end: number) => {
     lineNo++;
     const decoded = decodeLine(line);
-    if (!decoded.ok) return report(lineNo, start, decoded.reason);
+    if (!decoded.ok) return damaged(lineNo, start, end, decoded.reason);
+    endRun();
     goodEnd = end;
     goodLine = lineNo;
     records++;
@@ -517,7 +578,7 @@ async function scanRecords<T>(handle: LogFileHandle, file: string, options: Appe
           carryLength += bytesRead - from;
           if (carryLength > maxRecordBytes) {
             lineNo++;
-            report(lineNo, lineStart, `line longer than ${maxRecordBytes} bytes`);
+            damaged(lineNo, lineStart, position + bytesRead, `line longer than ${maxRecordBytes} bytes`);
             skipping = true;
             carry = [];
             carryLength = 0;
@@ -528,12 +589,13 @@ async function scanRecords<T>(handle: LogFileHandle, file: string, options: Appe
       const end = position + nl + 1;
       if (skipping) {
         skipping = false;
+        if (run) run.bytes = end - run.offset;
       } else {
         const piece = data.subarray(from, nl);
         const line = carryLength === 0 ? piece : Buffer.concat([...carry, piece]);
         if (line.length > maxRecordBytes) {
           lineNo++;
-          report(lineNo, lineStart, `line longer than ${maxRecordBytes} bytes`);
+          damaged(lineNo, lineStart, end, `line longer than ${maxRecordBytes} bytes`);
         } else {
           await handleLine(line, lineStart, end);
         }
@@ -546,14 +608,15 @@ async function scanRecords<T>(handle: LogFileHandle, file: string, options: Appe
     position += bytesRead;
   }
 
+  endRun();
   if (lineStart < position && !skipping) {
     // The normal crash case: an append cut short. It was never acknowledged (that needs the newline synced).
-    report(lineNo + 1, lineStart, `torn last record: ${position - lineStart} bytes without a final newline (interrupted append); removed`);
+    report(lineNo + 1, lineStart, `torn last record: ${position - lineStart} bytes without a final newline (interrupted append); removed`, true);
   }
   if (lineStart > goodEnd) {
     // Complete but damaged lines after the last good record: nothing follows them worth keeping.
-    report(goodLine + 1, goodEnd, `removed ${position - goodEnd} bytes of damaged records after the last good one`);
+    report(goodLine + 1, goodEnd, `removed ${position - goodEnd} bytes of damaged records after the last good one`, true);
   }
-  if (unreported > 0) options.onCorrupt?.({ file, line: lineNo, offset: position, reason: `${unreported} more damaged records not reported one by one` });
+  if (unreported > 0) options.onCorrupt?.({ file, line: lineNo, offset: position, reason: `${unreported} more damaged places not reported one by one` });
   return { fileSize: position, goodEnd, records };
 }

@@ -14,6 +14,7 @@ import type { EventBus } from '../../events.js';
 import type { Lwm2mNode } from '../../model/node.js';
 import type { ModelProvider } from '../../model/object-model.js';
 import { formatPath, pathsEqual, type Lwm2mPath } from '../../model/path.js';
+import type { ObservationStore } from '../../store/observation-store.js';
 import type { RegistrationStore } from '../../store/registration-store.js';
 import type { Registration } from '../registration/registration.js';
 import { defaultFormatFor } from '../response-format.js';
@@ -46,6 +47,8 @@ export function isFresher(v1: number | undefined, t1: number, v2: number, t2: nu
 
 export interface ObservationServiceOptions {
   readonly store: RegistrationStore;
+  /** Where observations outlive a restart; none keeps them in memory only. */
+  readonly persistence?: ObservationStore;
   readonly events: EventBus;
   readonly codecs: CodecRegistry;
   readonly model: ModelProvider;
@@ -68,8 +71,18 @@ export class ObservationService {
     });
   }
 
-  add(observation: Observation): void {
+  /** Loads the observations a previous run persisted: their next notifications are recognised again. */
+  async restore(): Promise<number> {
+    const stored = (await this.options.persistence?.list()) ?? [];
+    for (const observation of stored) this.byToken.set(observation.id, { ...observation, lastSequence: undefined, lastReceivedAt: 0 });
+    return stored.length;
+  }
+
+  /** Live at once; the returned promise settles when it is persisted (errors are logged, not thrown). */
+  add(observation: Observation): Promise<void> {
     this.byToken.set(observation.id, observation);
+    const { lastSequence: _sequence, lastReceivedAt: _received, ...stored } = observation;
+    return this.persist(() => this.options.persistence?.add(stored), observation);
   }
 
   get(id: string): Observation | undefined {
@@ -88,6 +101,7 @@ export class ObservationService {
     const observation = this.byToken.get(id);
     if (!observation) return undefined;
     this.byToken.delete(id);
+    void this.persist(() => this.options.persistence?.remove(id), observation);
     if (registration) this.options.events.emit('observationCancelled', { registration, observationId: id, path: observation.path, reason });
     return observation;
   }
@@ -105,7 +119,7 @@ export class ObservationService {
     }
     const registration = await this.options.store.getById(observation.registrationId);
     if (!registration) {
-      this.byToken.delete(observation.id);
+      this.remove(observation.id, 'registration gone');
       return false;
     }
     const context = { endpoint: observation.endpoint, path: formatPath(observation.path), code: formatCode(response.code) };
@@ -173,6 +187,15 @@ export class ObservationService {
         resourceInstanceId === undefined ? { kind: 'resource', id: resourceId, value: record.value } : { kind: 'resourceInstance', id: resourceInstanceId, value: record.value };
       this.options.events.emit('notification', { registration, observationId: observation.id, path: record.path, node, contentFormat: format, time });
     }
+  }
+
+  /** Persistence runs beside the exchange: a failure is logged, the observation stays live in memory. */
+  private persist(write: () => Promise<void> | undefined, observation: Observation): Promise<void> {
+    return Promise.resolve()
+      .then(write)
+      .catch((error: unknown) =>
+        this.options.logger.error({ err: error, endpoint: observation.endpoint, path: formatPath(observation.path) }, 'cannot persist observation'),
+      );
   }
 
   private removeAllOf(registration: Registration, reason: string): void {

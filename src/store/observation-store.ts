@@ -1,0 +1,89 @@
+/**
+ * Where observations live, so that after a restart a notification with a known
+ * token is recognised (LwM2M devices keep notifying across our restarts; without
+ * their tokens we would reset them and the values would stop).
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Observation } from '../lwm2m/observation/observation-service.js';
+import { AppendLog, type CorruptRecord } from './append-log.js';
+
+/** What is kept of an observation: everything but the freshness state, which starts over. */
+export type StoredObservation = Omit<Observation, 'lastSequence' | 'lastReceivedAt'>;
+
+export interface ObservationStore {
+  add(observation: StoredObservation): Promise<void>;
+  remove(id: string): Promise<void>;
+  list(): Promise<StoredObservation[]>;
+  close(): Promise<void>;
+}
+
+export class MemoryObservationStore implements ObservationStore {
+  protected readonly byId = new Map<string, StoredObservation>();
+
+  async add(observation: StoredObservation): Promise<void> {
+    this.byId.set(observation.id, observation);
+  }
+
+  async remove(id: string): Promise<void> {
+    this.byId.delete(id);
+  }
+
+  async list(): Promise<StoredObservation[]> {
+    return [...this.byId.values()];
+  }
+
+  async close(): Promise<void> {}
+}
+
+type ObservationRecord = { op: 'put'; observation: StoredObservation } | { op: 'remove'; id: string };
+
+export const OBSERVATIONS_LOG = 'observations.log';
+
+/** Observations in an append-only log beside the registrations, compacted when it outgrows the live set. */
+export class FileObservationStore extends MemoryObservationStore {
+  private constructor(private readonly log: AppendLog<ObservationRecord>) {
+    super();
+  }
+
+  static async open(dataDir: string, options: { logger?: Logger; onCorrupt?: (problem: CorruptRecord) => void } = {}): Promise<FileObservationStore> {
+    await mkdir(dataDir, { recursive: true });
+    const live = new Map<string, StoredObservation>();
+    const log = await AppendLog.open<ObservationRecord>(path.join(dataDir, OBSERVATIONS_LOG), {
+      replay: (record) => {
+        if (record.op === 'put') live.set(record.observation.id, record.observation);
+        else live.delete(record.id);
+      },
+      onCorrupt:
+        options.onCorrupt ??
+        ((problem) => options.logger?.warn({ ...problem }, 'damaged observation record skipped')),
+    });
+    const store = new FileObservationStore(log);
+    for (const observation of live.values()) store.byId.set(observation.id, observation);
+    return store;
+  }
+
+  override async add(observation: StoredObservation): Promise<void> {
+    await super.add(observation);
+    await this.log.append({ op: 'put', observation });
+    await this.compactIfLarge();
+  }
+
+  override async remove(id: string): Promise<void> {
+    if (!this.byId.has(id)) return;
+    await super.remove(id);
+    await this.log.append({ op: 'remove', id });
+    await this.compactIfLarge();
+  }
+
+  override async close(): Promise<void> {
+    await this.log.close();
+  }
+
+  private async compactIfLarge(): Promise<void> {
+    if (this.log.length > 2 * this.byId.size + 1000) {
+      await this.log.compact([...this.byId.values()].map((observation) => ({ op: 'put' as const, observation })));
+    }
+  }
+}

@@ -17,7 +17,9 @@ export interface HubConfig {
   readonly mqttPort: number;
   readonly dataDir: string | undefined;
   /** `file` by default when a data directory is given, else `memory`. */
-  readonly store: 'memory' | 'file' | undefined;
+  readonly store: 'memory' | 'file' | 'redis' | undefined;
+  /** Redis for `--store redis`: registrations, observations and expiry shared by several instances. */
+  readonly redisUrl: string | undefined;
   readonly objectsDir: string | undefined;
   readonly logLevel: LogLevel;
   /** Seconds a registration is kept past its lifetime before it expires. */
@@ -97,7 +99,8 @@ export const OPTIONS = [
   option({ key: 'mqttHost', flag: 'mqtt-host', description: 'embedded MQTT broker listen address', default: '::', schema: host }),
   option({ key: 'mqttPort', flag: 'mqtt-port', description: 'embedded MQTT broker port', default: 1883, schema: port }),
   option({ key: 'dataDir', flag: 'data-dir', description: 'directory for persistent state (registrations, observations)', default: undefined, schema: optionalPath }),
-  option({ key: 'store', flag: 'store', description: 'registration store: memory or file (default: file with --data-dir, else memory)', default: undefined, schema: z.enum(['memory', 'file'], { error: 'must be memory or file' }).optional() }),
+  option({ key: 'store', flag: 'store', description: 'registration store: memory, file or redis (default: file with --data-dir, else memory)', default: undefined, schema: z.enum(['memory', 'file', 'redis'], { error: 'must be memory, file or redis' }).optional() }),
+  option({ key: 'redisUrl', flag: 'redis-url', description: 'Redis for --store redis (redis://host:6379/0)', default: undefined, schema: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional() }),
   option({ key: 'objectsDir', flag: 'objects-dir', description: 'directory of extra LwM2M object definitions (DDF XML)', default: undefined, schema: optionalPath }),
   option({ key: 'logLevel', flag: 'log-level', description: `log level: ${LOG_LEVELS.join(', ')}`, default: 'info', schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }) }),
   option({ key: 'expiryGrace', flag: 'expiry-grace', description: 'seconds a registration outlives its lifetime before it expires', default: 1, schema: seconds }),

@@ -165,6 +165,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
 async function openStores(config: HubConfig, logger: Logger): Promise<{ store: RegistrationStore; observationStore: ObservationStore }> {
   const kind = config.store ?? (config.dataDir ? 'file' : 'memory');
   if (kind === 'memory') return { store: new MemoryRegistrationStore(), observationStore: new MemoryObservationStore() };
+  if (kind === 'redis') throw new Error('--store redis is not available yet');
   if (!config.dataDir) throw new Error('--store file needs --data-dir');
   const store = await FileRegistrationStore.open(config.dataDir, { logger });
   try {

@@ -100,7 +100,8 @@ interface AppendJob {
 
 interface CompactJob {
   readonly kind: 'compact';
-  readonly json: readonly string[];
+  /** Serialised while being written, a slice at a time, so that a big snapshot does not stall the event loop. */
+  readonly records: readonly unknown[];
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
@@ -111,6 +112,8 @@ const NEWLINE = 0x0a;
 const SPACE = 0x20;
 const READ_CHUNK = 1 << 20;
 const DEFAULT_MAX_RECORD_BYTES = 16 << 20;
+/** Records serialised and written per step of a compaction (the event loop runs between steps). */
+const COMPACT_SLICE = 1000;
 /** Beyond this many problems in one file, the rest are summarised in one report. */
 const MAX_REPORTS = 100;
 
@@ -317,22 +320,20 @@ export class AppendLog<T> {
 
   /**
    * Replaces the file's content by `snapshot`: written to `<file>.tmp`, synced,
-   * renamed over the log, directory synced. The snapshot is taken (serialised)
-   * now, so it must reflect every record appended before this call; appends made
-   * after the call go to the new file. On failure the old file stays in use.
+   * renamed over the log, directory synced. The snapshot must reflect every
+   * record appended before this call; appends made after the call go to the new
+   * file (they wait for the compaction). The records are collected now but
+   * serialised while being written, so they must not be changed afterwards
+   * (immutable records, as registrations are). On failure the old file stays
+   * in use and the promise rejects.
    */
   compact(snapshot: Iterable<T>): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`append log ${this.file} is closed`));
     if (this.failure) return Promise.reject(this.failure);
-    const json: string[] = [];
-    try {
-      for (const record of snapshot) json.push(serialise(record));
-    } catch (error) {
-      return Promise.reject(asError(error));
-    }
-    this.queuedLength = json.length;
+    const records: unknown[] = [...snapshot];
+    this.queuedLength = records.length;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ kind: 'compact', json, resolve, reject });
+      this.queue.push({ kind: 'compact', records, resolve, reject });
       this.schedule();
     });
   }
@@ -427,7 +428,7 @@ export class AppendLog<T> {
   }
 
   private async runCompaction(job: CompactJob): Promise<void> {
-    const queuedAppends = () => this.queue.reduce((n, j) => (j.kind === 'append' ? n + 1 : j.json.length), 0);
+    const queuedAppends = () => this.queue.reduce((n, j) => (j.kind === 'append' ? n + 1 : j.records.length), 0);
     if (this.failure) {
       job.reject(this.failure);
       return;
@@ -436,10 +437,12 @@ export class AppendLog<T> {
     let next: LogFileHandle | undefined;
     let bytes = 0;
     try {
-      const encoded = encodeLines(job.json);
-      bytes = encoded.bytes;
       next = await this.fs.open(tmp, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_TRUNC);
-      await writeFully(next, encoded.chunks, 0);
+      for (let i = 0; i < job.records.length; i += COMPACT_SLICE) {
+        const encoded = encodeLines(job.records.slice(i, i + COMPACT_SLICE).map(serialise));
+        await writeFully(next, encoded.chunks, bytes);
+        bytes += encoded.bytes;
+      }
       await next.sync();
       this.counters.syncs++;
       await this.fs.rename(tmp, this.file);
@@ -455,7 +458,7 @@ export class AppendLog<T> {
     const old = this.handle;
     this.handle = next;
     this.size = bytes;
-    this.records = job.json.length;
+    this.records = job.records.length;
     this.counters.compactions++;
     await old.close().catch(() => undefined);
     try {

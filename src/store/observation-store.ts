@@ -15,6 +15,8 @@ export type StoredObservation = Omit<Observation, 'lastSequence' | 'lastReceived
 export interface ObservationStore {
   add(observation: StoredObservation): Promise<void>;
   remove(id: string): Promise<void>;
+  /** One observation by token id: how an instance recognises a notification for an observation another instance made. */
+  get(id: string): Promise<StoredObservation | undefined>;
   list(): Promise<StoredObservation[]>;
   close(): Promise<void>;
 }
@@ -28,6 +30,10 @@ export class MemoryObservationStore implements ObservationStore {
 
   async remove(id: string): Promise<void> {
     this.byId.delete(id);
+  }
+
+  async get(id: string): Promise<StoredObservation | undefined> {
+    return this.byId.get(id);
   }
 
   async list(): Promise<StoredObservation[]> {

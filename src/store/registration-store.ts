@@ -21,6 +21,13 @@ export interface RegistrationStore {
   getByEndpoint(endpoint: string): Promise<Registration | undefined>;
   getByPeer(peer: Peer): Promise<Registration | undefined>;
   list(): AsyncIterable<Registration>;
+  /**
+   * For stores shared by several hub instances (Redis): atomically removes and returns
+   * registrations whose `lastUpdate + lifetime * 1000 + graceMs` is at or before `now`,
+   * at most `limit`, each to exactly one caller. Stores without it are expired by each
+   * instance's own scheduler.
+   */
+  claimExpired?(now: number, graceMs: number, limit: number): Promise<Registration[]>;
   count(): Promise<number>;
   /** Flushes what is pending and releases resources. */
   close(): Promise<void>;

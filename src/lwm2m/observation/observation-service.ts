@@ -108,7 +108,16 @@ export class ObservationService {
 
   /** The endpoint's onUnmatchedResponse: true accepts (ACK) a notification, false rejects it (RST). */
   handleNotification = async (response: ReceivedResponse): Promise<boolean> => {
-    const observation = this.byToken.get(response.token.toString('hex'));
+    const id = response.token.toString('hex');
+    let observation = this.byToken.get(id);
+    if (!observation) {
+      // A shared store may know it: another instance made the observation.
+      const stored = await this.options.persistence?.get(id);
+      if (stored) {
+        observation = { ...stored, lastSequence: undefined, lastReceivedAt: 0 };
+        this.byToken.set(id, observation);
+      }
+    }
     if (!observation) {
       const from = await this.options.store.getByPeer(response.peer);
       this.options.logger.info(

@@ -12,6 +12,10 @@ import { ExpiryScheduler } from './expiry-scheduler.js';
 import type { ObjectLinkList, RegisterParameters, UpdateParameters } from './parameters.js';
 import { expiresAt, type Registration } from './registration.js';
 
+/** How often a shared store is asked for expired registrations, and how many at a time. */
+const CLAIM_INTERVAL_MS = 500;
+const CLAIM_BATCH = 500;
+
 export interface RegistrationHandlerOptions {
   readonly store: RegistrationStore;
   readonly events: EventBus;
@@ -28,6 +32,8 @@ export class RegistrationHandler {
   private readonly graceMs: number;
   private readonly now: () => number;
   private readonly expiry: ExpiryScheduler;
+  private claimTimer: NodeJS.Timeout | undefined;
+  private claiming = false;
 
   constructor(options: RegistrationHandlerOptions) {
     this.store = options.store;
@@ -38,13 +44,41 @@ export class RegistrationHandler {
     this.expiry = new ExpiryScheduler((id, deadline) => void this.expire(id, deadline), this.now);
   }
 
-  /** Schedules the expiry of registrations already in the store (after a restart); past ones expire at once. */
+  /**
+   * Schedules the expiry of registrations already in the store (after a restart); past ones expire at once.
+   * A shared store (claimExpired) is polled instead: each expired registration is claimed by one instance.
+   */
   async start(): Promise<void> {
+    if (this.store.claimExpired) {
+      this.claimTimer = setInterval(() => void this.claimExpired(), CLAIM_INTERVAL_MS);
+      this.claimTimer.unref();
+      return;
+    }
     for await (const registration of this.store.list()) this.scheduleExpiry(registration);
   }
 
   stop(): void {
     this.expiry.stop();
+    clearInterval(this.claimTimer);
+  }
+
+  private async claimExpired(): Promise<void> {
+    if (this.claiming || !this.store.claimExpired) return;
+    this.claiming = true;
+    try {
+      for (;;) {
+        const expired = await this.store.claimExpired(this.now(), this.graceMs, CLAIM_BATCH);
+        for (const registration of expired) {
+          this.logger.debug({ endpoint: registration.endpoint, id: registration.id }, 'expired');
+          this.events.emit('expired', { registration });
+        }
+        if (expired.length < CLAIM_BATCH) break;
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'expiry claim failed');
+    } finally {
+      this.claiming = false;
+    }
   }
 
   async register(peer: Peer, params: RegisterParameters, links: ObjectLinkList): Promise<Registration> {
@@ -104,6 +138,7 @@ export class RegistrationHandler {
   }
 
   private scheduleExpiry(registration: Registration): void {
+    if (this.store.claimExpired) return;
     this.expiry.schedule(registration.id, expiresAt(registration) + this.graceMs);
   }
 

@@ -25,6 +25,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/broker.js';
 import { createDefaultLayout } from './mqtt/default-layout.js';
 import { createEmqxLayout } from './mqtt/emqx-layout.js';
 import type { TopicLayout } from './mqtt/layout.js';
+import { withPersistentRetained } from './mqtt/retained-store.js';
 import { embeddedTransport, externalTransport, type MqttTransport } from './mqtt/transport.js';
 import { FileRegistrationStore } from './store/file-store.js';
 import { MemoryRegistrationStore } from './store/memory-store.js';
@@ -120,6 +121,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
         prefix: config.mqttPrefix,
       });
       running.transport = embeddedTransport(running.broker.aedes, logger);
+      // The embedded broker forgets retained messages on restart; with a data directory we do not.
+      if (config.dataDir) running.transport = await withPersistentRetained(running.transport, config.dataDir, logger);
     }
     const layout: TopicLayout =
       config.mqttCompat === 'emqx' ? createEmqxLayout() : createDefaultLayout({ prefix: config.mqttPrefix, names: config.mqttNames });

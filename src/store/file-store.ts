@@ -219,9 +219,12 @@ export class FileRegistrationStore implements RegistrationStore {
   private async snapshot(): Promise<StoreRecord[]> {
     const owners: StoreRecord[] = [];
     const others: StoreRecord[] = [];
+    let seen = 0;
     for await (const registration of this.memory.list()) {
       const owner = await this.memory.getByPeer(registration);
       (owner?.id === registration.id ? owners : others).push({ op: 'put', registration });
+      // Let I/O and timers run now and then (changes wait: this runs inside a mutation step).
+      if (++seen % 5000 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     return [...others, ...owners];
   }

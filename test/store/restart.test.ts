@@ -24,7 +24,7 @@ describe.each(['SIGKILL', 'SIGTERM'] as const)('restart after %s with the file s
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('keeps every registration and observation; old ids update, notifications reach MQTT', async () => {
+  it('keeps every registration, observation and retained value; old ids update, notifications reach MQTT', async () => {
     const [coapPort, httpPort, mqttPort] = [await freeUdpPort(), await freeTcpPort(), await freeTcpPort()];
     const args = ['--data-dir', dataDir, '--coap-port', String(coapPort), '--http-port', String(httpPort), '--http-host', '127.0.0.1', '--mqtt-port', String(mqttPort), '--mqtt-host', '127.0.0.1', '--auto-observe', '/3303/0/5700'];
     hub = await HubProcess.start(args);
@@ -47,6 +47,8 @@ describe.each(['SIGKILL', 'SIGTERM'] as const)('restart after %s with the file s
     expect(values.size).toBe(CLIENTS);
 
     await subscriber.endAsync();
+    // Retained values are flushed once a second (src/mqtt/retained-store.ts): let one flush pass.
+    await new Promise((r) => setTimeout(r, 1500));
     expect(await hub.stop(signal)).toBe(signal === 'SIGTERM' ? 0 : null);
     hub = await HubProcess.start(args);
     expect(hub.log).toContain('state restored');
@@ -54,8 +56,13 @@ describe.each(['SIGKILL', 'SIGTERM'] as const)('restart after %s with the file s
     const listed = (await (await fetch(`http://127.0.0.1:${httpPort}/api/clients`)).json()) as RegistrationJson[];
     expect(listed.filter((c) => c.endpoint.startsWith(`restart-${signal}-`)).length).toBe(CLIENTS);
 
+    // A subscriber after the restart gets the last known values, retained, before any new notification.
     values.clear();
     subscriber = await subscribe();
+    const retainedBy = Date.now() + 10_000;
+    while (values.size < CLIENTS && Date.now() < retainedBy) await new Promise((r) => setTimeout(r, 20));
+    expect([...values.values()].filter((v) => v === 21.5).length).toBe(CLIENTS);
+    values.clear();
     for (const sim of sims) sim.setValue('/3303/0/5700', { type: 'float', value: 30.5 });
     const after = Date.now() + 20_000;
     while ([...values.values()].filter((v) => v === 30.5).length < CLIENTS && Date.now() < after) await new Promise((r) => setTimeout(r, 20));

@@ -52,6 +52,8 @@ export interface Hub {
   stop(): Promise<void>;
 }
 
+const STOP_DRAIN_MS = 1000;
+
 export const VERSION: string = (JSON.parse(readFileSync(path.join(findPackageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 
 export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> {
@@ -89,7 +91,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   const running: { coap: CoapEndpoint; http?: FastifyInstance; bridge?: MqttBridge; stopAutoObserve?: () => void; transport?: MqttTransport; broker?: EmbeddedBroker } = { coap };
   const stopAll = async () => {
     const steps: [string, () => unknown][] = [
-      ['CoAP listener', () => running.coap.close()],
+      // In-flight exchanges get a bounded second to finish; the CLI exits within 2 s regardless.
+      ['CoAP listener', () => running.coap.close(STOP_DRAIN_MS)],
       ['REST listener', () => running.http?.close()],
       ['LwM2M services', () => (registrations.stop(), presence.stop())],
       ['MQTT bridge', () => (running.stopAutoObserve?.(), running.bridge?.stop(), running.transport?.close())],

@@ -171,6 +171,9 @@ export class CoapEndpoint {
   private readonly messageIds = new Map<string, MessageIdCounter>();
   private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
+  /** Set by close(): new requests are dropped (their senders retransmit, to whoever serves next). */
+  private draining = false;
+  private handlersRunning = 0;
 
   private constructor(socket: Socket, ipv6Socket: boolean, options: CoapEndpointOptions) {
     this.socket = socket;
@@ -216,8 +219,18 @@ export class CoapEndpoint {
     return { address, port };
   }
 
-  /** Stops listening; requests still waiting for a response fail with CoapEndpointClosedError. */
-  async close(): Promise<void> {
+  /**
+   * Stops listening. With `drainMs`, requests from peers are no longer taken but the
+   * exchanges in flight (ours and theirs) get up to that long to finish; what is still
+   * waiting then fails with CoapEndpointClosedError.
+   */
+  async close(drainMs = 0): Promise<void> {
+    if (this.closed) return;
+    this.draining = true;
+    const deadline = Date.now() + drainMs;
+    while ((this.byToken.size > 0 || this.handlersRunning > 0 || this.notificationsInFlight.size > 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweepTimer);
@@ -370,6 +383,7 @@ export class CoapEndpoint {
   }
 
   private receiveRequest(message: CoapMessage, peer: Peer): void {
+    if (this.draining) return;
     const confirmable = message.type === MessageType.CON;
     const duplicateKey = `${peerKey(peer)}#${message.messageId}`;
     const seen = this.duplicates.get(duplicateKey);
@@ -414,6 +428,7 @@ export class CoapEndpoint {
 
   /** Runs the handler; an exception becomes 5.00 so that one bad request never stops the listener. */
   private async handle(request: IncomingRequest): Promise<OutgoingResponse> {
+    this.handlersRunning++;
     try {
       return await this.onRequest(request);
     } catch (error) {
@@ -422,6 +437,8 @@ export class CoapEndpoint {
         'request handler failed',
       );
       return { code: ResponseCode.INTERNAL_SERVER_ERROR, payload: 'internal error' };
+    } finally {
+      this.handlersRunning--;
     }
   }
 

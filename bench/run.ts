@@ -1,17 +1,19 @@
 /**
  * `npm run bench [-- scenario …]`: prints one line of figures per scenario.
- * Scenarios: codecs, rest-read, notify-sse, notify-mqtt (default: all).
+ * Scenarios: codecs, rest-read, notify-sse, store, notify-mqtt (default: all).
  */
 import os from 'node:os';
 import { benchTlv, formatResult } from './codecs.js';
 import { benchNotifySse, benchRestRead, formatDeviceResult } from './device.js';
 import { benchNotifyMqtt, formatMqttResult } from './mqtt.js';
 import { benchSenmlCbor } from './senml.js';
+import { benchStores, formatStoreResult } from './store.js';
 
 const scenarios: Record<string, () => Promise<string[]>> = {
   codecs: async () => [...benchTlv(), ...benchSenmlCbor()].map(formatResult),
   'rest-read': async () => [formatDeviceResult(await benchRestRead())],
   'notify-sse': async () => [formatDeviceResult(await benchNotifySse())],
+  store: async () => (await benchStores()).map(formatStoreResult),
   'notify-mqtt': async () => [formatMqttResult(await benchNotifyMqtt(1000, 10, (line) => console.log(line)))],
 };
 

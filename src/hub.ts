@@ -28,6 +28,7 @@ import type { TopicLayout } from './mqtt/layout.js';
 import { withPersistentRetained } from './mqtt/retained-store.js';
 import { embeddedTransport, externalTransport, type MqttTransport } from './mqtt/transport.js';
 import { FileRegistrationStore } from './store/file-store.js';
+import { openRedisStores } from './store/redis-store.js';
 import { MemoryRegistrationStore } from './store/memory-store.js';
 import { FileObservationStore, MemoryObservationStore, type ObservationStore } from './store/observation-store.js';
 import type { RegistrationStore } from './store/registration-store.js';
@@ -171,7 +172,10 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
 async function openStores(config: HubConfig, logger: Logger): Promise<{ store: RegistrationStore; observationStore: ObservationStore }> {
   const kind = config.store ?? (config.dataDir ? 'file' : 'memory');
   if (kind === 'memory') return { store: new MemoryRegistrationStore(), observationStore: new MemoryObservationStore() };
-  if (kind === 'redis') throw new Error('--store redis is not available yet');
+  if (kind === 'redis') {
+    if (!config.redisUrl) throw new Error('--store redis needs --redis-url');
+    return openRedisStores(config.redisUrl, { logger });
+  }
   if (!config.dataDir) throw new Error('--store file needs --data-dir');
   const store = await FileRegistrationStore.open(config.dataDir, { logger });
   try {

@@ -105,6 +105,8 @@ export class FileRegistrationStore implements RegistrationStore {
   }
 
   add(registration: Registration): Promise<Registration | undefined> {
+    const invalid = checkWritable(() => checkRegistration(registration));
+    if (invalid) return invalid as Promise<never>;
     return this.mutate(
       () => this.memory.add(registration),
       () => ({ op: 'put', registration }),
@@ -112,6 +114,8 @@ export class FileRegistrationStore implements RegistrationStore {
   }
 
   update(id: string, changes: RegistrationChanges): Promise<{ previous: Registration; current: Registration } | undefined> {
+    const invalid = checkWritable(() => validateChanges(changes as Record<string, unknown>));
+    if (invalid) return invalid as Promise<never>;
     return this.mutate(
       () => this.memory.update(id, changes),
       (result) => (result ? updateRecord(id, changes) : undefined),
@@ -265,6 +269,7 @@ const REGISTRATION_FIELDS: Record<string, Check> = {
   lastUpdate: isNumber,
 };
 
+/** Fields an update may change, with their types. Fields not listed pass through as they are (a newer RegistrationChanges). */
 const CHANGE_FIELDS: Record<string, Check> = {
   lifetime: isNumber,
   binding: isString,
@@ -275,33 +280,52 @@ const CHANGE_FIELDS: Record<string, Check> = {
   port: isNumber,
   lastUpdate: isNumber,
 };
+/** The keys of the indexes: an update never changes them. */
+const IDENTITY_FIELDS = new Set(['id', 'endpoint']);
+
+const REGISTRATION_ENTRIES = Object.entries(REGISTRATION_FIELDS);
 
 function checkRegistration(value: unknown): Registration {
   if (!isObject(value)) throw new Error('registration is not an object');
-  for (const [field, check] of Object.entries(REGISTRATION_FIELDS)) {
+  for (const [field, check] of REGISTRATION_ENTRIES) {
     if (!check(value[field])) throw new Error(`registration field ${field} missing or of the wrong type`);
   }
   if (value.smsNumber !== undefined && !isString(value.smsNumber)) throw new Error('registration field smsNumber of the wrong type');
   return value as unknown as Registration;
 }
 
+/** Changes as logged (`unset` lists the fields set to undefined), checked as on the way in. */
 function checkChanges(value: unknown, unset: unknown): RegistrationChanges {
   if (!isObject(value)) throw new Error('update changes are not an object');
-  const changes: Record<string, unknown> = {};
-  for (const [field, v] of Object.entries(value)) {
-    const check = CHANGE_FIELDS[field];
-    if (!check) throw new Error(`update of unknown field ${field}`);
-    if (!check(v)) throw new Error(`update field ${field} of the wrong type`);
-    changes[field] = v;
-  }
+  const changes: Record<string, unknown> = { ...value };
   if (unset !== undefined) {
-    if (!Array.isArray(unset)) throw new Error('update unset is not a list');
-    for (const field of unset) {
-      if (typeof field !== 'string' || !CHANGE_FIELDS[field]) throw new Error(`update unsets unknown field ${String(field)}`);
-      changes[field] = undefined;
-    }
+    if (!Array.isArray(unset) || !unset.every(isString)) throw new Error('update unset is not a list of field names');
+    for (const field of unset as string[]) changes[field] = undefined;
   }
+  validateChanges(changes);
   return changes as RegistrationChanges;
+}
+
+function validateChanges(changes: Record<string, unknown>): void {
+  for (const [field, v] of Object.entries(changes)) {
+    if (IDENTITY_FIELDS.has(field)) throw new Error(`update of ${field}, which identifies the registration`);
+    if (v === undefined) continue;
+    const check = CHANGE_FIELDS[field];
+    if (check && !check(v)) throw new Error(`update field ${field} of the wrong type`);
+  }
+}
+
+/**
+ * Refuses, before anything changes, what the log could not give back as it is
+ * (a NaN port, a missing field): an acknowledged change must survive a restart.
+ */
+function checkWritable<T>(check: () => T): Promise<void> | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    return Promise.reject(new TypeError(`registration store: ${(error as Error).message}`));
+  }
 }
 
 /** Applies one log record to memory; throws (the log reports and skips the record) when it is malformed. */

@@ -49,7 +49,12 @@ export const OBSERVATIONS_LOG = 'observations.log';
 
 /** Observations in an append-only log beside the registrations, compacted when it outgrows the live set. */
 export class FileObservationStore extends MemoryObservationStore {
-  private constructor(private readonly log: AppendLog<ObservationRecord>) {
+  private compacting = false;
+
+  private constructor(
+    private readonly log: AppendLog<ObservationRecord>,
+    private readonly logger: Logger | undefined,
+  ) {
     super();
   }
 
@@ -65,31 +70,39 @@ export class FileObservationStore extends MemoryObservationStore {
         options.onCorrupt ??
         ((problem) => options.logger?.warn({ ...problem }, 'damaged observation record skipped')),
     });
-    const store = new FileObservationStore(log);
+    const store = new FileObservationStore(log, options.logger);
     for (const observation of live.values()) store.byId.set(observation.id, observation);
     return store;
   }
 
+  // Memory and log change in the same synchronous step, so the log's order is the order of the changes.
   override async add(observation: StoredObservation): Promise<void> {
-    await super.add(observation);
-    await this.log.append({ op: 'put', observation });
-    await this.compactIfLarge();
+    this.byId.set(observation.id, observation);
+    const durable = this.log.append({ op: 'put', observation });
+    this.compactIfLarge();
+    await durable;
   }
 
   override async remove(id: string): Promise<void> {
-    if (!this.byId.has(id)) return;
-    await super.remove(id);
-    await this.log.append({ op: 'remove', id });
-    await this.compactIfLarge();
+    if (!this.byId.delete(id)) return;
+    const durable = this.log.append({ op: 'remove', id });
+    this.compactIfLarge();
+    await durable;
   }
 
   override async close(): Promise<void> {
     await this.log.close();
   }
 
-  private async compactIfLarge(): Promise<void> {
-    if (this.log.length > 2 * this.byId.size + 1000) {
-      await this.log.compact([...this.byId.values()].map((observation) => ({ op: 'put' as const, observation })));
-    }
+  /** One compaction at a time, in the background: callers wait for their own record only. */
+  private compactIfLarge(): void {
+    if (this.compacting || this.log.length <= 2 * this.byId.size + 1000) return;
+    this.compacting = true;
+    this.log
+      .compact([...this.byId.values()].map((observation) => ({ op: 'put' as const, observation })))
+      .catch((error: unknown) => this.logger?.error({ err: error }, 'observation log compaction failed'))
+      .finally(() => {
+        this.compacting = false;
+      });
   }
 }

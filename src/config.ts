@@ -28,6 +28,10 @@ export interface HubConfig {
   readonly coapAckTimeout: number;
   readonly coapAckRandomFactor: number;
   readonly coapMaxRetransmit: number;
+  /** Largest request body reassembled from Block1 pieces (RFC 7959); bigger ones get 4.13 with Size1. */
+  readonly coapMaxBody: number;
+  /** Block size we ask devices for (Block2 early negotiation) and send in (Block1); undefined: the device decides. */
+  readonly coapBlockSize: number | undefined;
   /** Seconds a queue-mode client is taken to listen after a message from it. */
   readonly queueAwakeTime: number;
   /** Requests kept per sleeping queue-mode client. */
@@ -107,6 +111,8 @@ export const OPTIONS = [
   option({ key: 'coapAckTimeout', flag: 'coap-ack-timeout', description: 'CoAP ACK_TIMEOUT in seconds (RFC 7252 §4.8)', default: 2, schema: seconds.min(0.01, 'must be at least 0.01') }),
   option({ key: 'coapAckRandomFactor', flag: 'coap-ack-random-factor', description: 'CoAP ACK_RANDOM_FACTOR (RFC 7252 §4.8)', default: 1.5, schema: seconds.min(1, 'must be at least 1') }),
   option({ key: 'coapMaxRetransmit', flag: 'coap-max-retransmit', description: 'CoAP MAX_RETRANSMIT (RFC 7252 §4.8)', default: 4, schema: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').max(20, 'must be at most 20') }),
+  option({ key: 'coapMaxBody', flag: 'coap-max-body', description: 'largest request body reassembled from Block1 pieces, in bytes', default: 65_536, schema: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1024, 'must be at least 1024').max(16 * 1024 * 1024, 'must be at most 16 MiB') }),
+  option({ key: 'coapBlockSize', flag: 'coap-block-size', description: 'block size asked of devices and used for our requests: 16, 32, 64, 128, 256, 512 or 1024', default: undefined, schema: z.enum(['16', '32', '64', '128', '256', '512', '1024'], { error: 'must be 16, 32, 64, 128, 256, 512 or 1024' }).transform(Number).optional() }),
   option({ key: 'queueAwakeTime', flag: 'queue-awake-time', description: 'seconds a queue-mode client listens after it spoke (MAX_TRANSMIT_WAIT)', default: 93, schema: seconds }),
   option({ key: 'queueSize', flag: 'queue-size', description: 'requests kept per sleeping queue-mode client; the oldest is dropped when full', default: 10, schema: count }),
   option({ key: 'eventBuffer', flag: 'event-buffer', description: 'events kept for /api/events Last-Event-ID resume', default: 1000, schema: count }),

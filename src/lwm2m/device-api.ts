@@ -20,7 +20,7 @@ import { formatPath, tryParsePath, type Lwm2mPath } from '../model/path.js';
 import type { RegistrationStore } from '../store/registration-store.js';
 import { isTreeFormat, preferredFormat } from './content-format.js';
 import { Lwm2mRequestError } from './errors.js';
-import type { ObservationService } from './observation/observation-service.js';
+import type { Observation, ObservationService } from './observation/observation-service.js';
 import type { PresenceService } from './queue/presence-service.js';
 import { registrationPeer, type Registration } from './registration/registration.js';
 import { defaultFormatFor } from './response-format.js';
@@ -185,31 +185,14 @@ export class DeviceApi {
     const existing = this.options.observations.find(endpoint, path);
     if (existing) this.options.observations.remove(existing.id, 'replaced by a new observation', registration);
     const accept = settings.format ?? this.formatFor(registration);
-    const token = this.options.coap.newToken(registrationPeer(registration));
-    const observation = {
-      id: token.toString('hex'),
-      endpoint,
-      registrationId: registration.id,
+    const { observation, persisted, response } = await this.startObservation(
+      registration,
       path,
-      contentFormat: accept,
-      createdAt: this.now(),
-      lastSequence: undefined,
-      lastReceivedAt: 0,
-    };
-    // Known before the request leaves, so that an early notification is matched.
-    const persisted = this.options.observations.add(observation);
-    let response: ReceivedResponse;
-    try {
-      response = await this.send(
-        registration,
-        path,
-        { method: Method.GET, token, options: [uintOption(OptionNumber.OBSERVE, 0), uintOption(OptionNumber.ACCEPT, accept)] },
-        settings,
-      );
-    } catch (error) {
-      this.options.observations.remove(observation.id, 'observe request failed');
-      throw error;
-    }
+      undefined,
+      accept,
+      { method: Method.GET, options: [uintOption(OptionNumber.OBSERVE, 0), uintOption(OptionNumber.ACCEPT, accept)] },
+      settings,
+    );
     const result = this.withContent(registration, path, response, accept);
     const sequence = response.options.find((o) => o.number === OptionNumber.OBSERVE);
     if (!result.success || sequence === undefined) {
@@ -245,36 +228,18 @@ export class DeviceApi {
   async observeComposite(endpoint: string, paths: readonly Lwm2mPath[], settings: RequestSettings = {}): Promise<Lwm2mResponse> {
     const registration = await this.registration(endpoint);
     const format = senmlFormat(settings.format);
-    const token = this.options.coap.newToken(registrationPeer(registration));
-    const observation = {
-      id: token.toString('hex'),
-      endpoint,
-      registrationId: registration.id,
-      path: [] as Lwm2mPath,
+    const { observation, persisted, response } = await this.startObservation(
+      registration,
+      [],
       paths,
-      contentFormat: format,
-      createdAt: this.now(),
-      lastSequence: undefined,
-      lastReceivedAt: 0,
-    };
-    const persisted = this.options.observations.add(observation);
-    let response: ReceivedResponse;
-    try {
-      response = await this.send(
-        registration,
-        [],
-        {
-          method: Method.FETCH,
-          token,
-          options: [uintOption(OptionNumber.OBSERVE, 0), uintOption(OptionNumber.CONTENT_FORMAT, format), uintOption(OptionNumber.ACCEPT, format)],
-          payload: Buffer.from(encodeSenmlPaths(paths, format)),
-        },
-        settings,
-      );
-    } catch (error) {
-      this.options.observations.remove(observation.id, 'observe request failed');
-      throw error;
-    }
+      format,
+      {
+        method: Method.FETCH,
+        options: [uintOption(OptionNumber.OBSERVE, 0), uintOption(OptionNumber.CONTENT_FORMAT, format), uintOption(OptionNumber.ACCEPT, format)],
+        payload: Buffer.from(encodeSenmlPaths(paths, format)),
+      },
+      settings,
+    );
     const result = this.plain(response);
     if (!result.success || !response.options.some((o) => o.number === OptionNumber.OBSERVE)) {
       this.options.observations.remove(observation.id, 'device did not accept the observation');
@@ -344,6 +309,40 @@ export class DeviceApi {
       throw new Lwm2mRequestError('bad_request', endpoint, (error as Error).message);
     }
     return this.plain(await this.send(registration, [], { method: Method.IPATCH, options: [uintOption(OptionNumber.CONTENT_FORMAT, format)], payload }, settings));
+  }
+
+  /**
+   * Registers the observation before its request leaves, so that an early notification is
+   * matched, then sends the request with the observation's token; a failed request takes it back.
+   */
+  private async startObservation(
+    registration: Registration,
+    path: Lwm2mPath,
+    paths: readonly Lwm2mPath[] | undefined,
+    contentFormat: number,
+    request: Omit<OutgoingRequest, 'token'>,
+    settings: RequestSettings,
+  ): Promise<{ observation: Observation; persisted: Promise<void>; response: ReceivedResponse }> {
+    const token = this.options.coap.newToken(registrationPeer(registration));
+    const observation: Observation = {
+      id: token.toString('hex'),
+      endpoint: registration.endpoint,
+      registrationId: registration.id,
+      path,
+      ...(paths ? { paths } : {}),
+      contentFormat,
+      createdAt: this.now(),
+      lastSequence: undefined,
+      lastReceivedAt: 0,
+    };
+    const persisted = this.options.observations.add(observation);
+    try {
+      const response = await this.send(registration, path, { ...request, token }, settings);
+      return { observation, persisted, response };
+    } catch (error) {
+      this.options.observations.remove(observation.id, 'observe request failed');
+      throw error;
+    }
   }
 
   private async registration(endpoint: string): Promise<Registration> {

@@ -26,6 +26,7 @@ import type { Lwm2mNode, Lwm2mValue, ResourceType } from '../model/node.js';
 import type { ModelProvider } from '../model/object-model.js';
 import { formatPath, tryParsePath, type Lwm2mPath } from '../model/path.js';
 import type { CommandOp, DeviceCommand, OutgoingMessage, ParsedCommand, RegistrationEventName, TopicLayout, ValueSource } from './layout.js';
+import { topicMatches } from './topic-filter.js';
 
 /** EMQX `translators`: topics relative to the mountpoint. */
 export interface EmqxTranslators {
@@ -194,17 +195,6 @@ function tokenizeMountpoint(mountpoint: string): MountToken[] {
   return tokens;
 }
 
-/** MQTT topic filter matching (MQTT 3.1.1 §4.7): `dn/#` also matches `dn`. */
-function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
-}
 
 // ---------------------------------------------------------------------------------------------
 // JSON

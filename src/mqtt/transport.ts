@@ -5,6 +5,7 @@
 import type { Aedes } from 'aedes';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { topicMatches } from './topic-filter.js';
 
 export interface IncomingMessage {
   readonly topic: string;
@@ -161,14 +162,3 @@ export async function externalTransport(url: string, options: { bufferSize: numb
   };
 }
 
-/** MQTT topic filter matching (MQTT 3.1.1 §4.7): `+` one level, `#` the rest. */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
-}

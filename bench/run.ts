@@ -1,15 +1,22 @@
 /**
  * `npm run bench [-- scenario …]`: prints one line of figures per scenario.
- * Scenarios: codecs, rest-read, notify-sse, store, notify-mqtt (default: all).
+ * Scenarios: register, codecs, rest-read, notify-sse, store, notify-mqtt (default: all).
  */
 import os from 'node:os';
 import { benchTlv, formatResult } from './codecs.js';
 import { benchNotifySse, benchRestRead, formatDeviceResult } from './device.js';
+import { benchEcho, benchRegister, formatLoadResult } from './load.js';
 import { benchNotifyMqtt, formatMqttResult } from './mqtt.js';
 import { benchSenmlCbor } from './senml.js';
 import { benchStores, formatStoreResult } from './store.js';
 
 const scenarios: Record<string, () => Promise<string[]>> = {
+  register: async () => {
+    const ceiling = await benchEcho();
+    const register = await benchRegister();
+    // A register+deregister pair is two request/response exchanges.
+    return [formatLoadResult(ceiling), formatLoadResult(register, ceiling, 2)];
+  },
   codecs: async () => [...benchTlv(), ...benchSenmlCbor()].map(formatResult),
   'rest-read': async () => [formatDeviceResult(await benchRestRead())],
   'notify-sse': async () => [formatDeviceResult(await benchNotifySse())],

@@ -1,0 +1,127 @@
+/**
+ * The load generator: N LwM2M clients over real UDP, each with its own socket
+ * (its own source port, as real clients have), in a worker thread so that the
+ * generator does not share the server's event loop. Datagrams are prebuilt CoAP
+ * messages; each client keeps one exchange outstanding.
+ *   register: POST /rd?ep=… then DELETE /rd/{id}, in a loop → pairs
+ *   echo:     the same POST to a server that answers each datagram with itself → exchanges
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Method } from '../src/coap/codes.js';
+import { decodeMessage, encodeMessage, MessageType } from '../src/coap/message.js';
+import { getStringOptions, OptionNumber, stringOption } from '../src/coap/options.js';
+
+export interface LoadWorkerData {
+  readonly scenario: 'register' | 'echo';
+  readonly host: string;
+  readonly port: number;
+  readonly clients: number;
+  readonly durationMs: number;
+  readonly prefix: string;
+}
+
+export interface LoadWorkerResult {
+  readonly completed: number;
+  readonly retransmissions: number;
+  readonly failures: number;
+  readonly latenciesMs: number[];
+  readonly elapsedMs: number;
+}
+
+const RETRANSMIT_AFTER_MS = 2000;
+
+function request(messageId: number, method: number, uriPath: string[], uriQuery: string[], payload: string): Buffer {
+  return encodeMessage({
+    type: MessageType.CON,
+    code: method,
+    messageId,
+    token: Buffer.from([messageId >> 8, messageId & 0xff]),
+    options: [...uriPath.map((s) => stringOption(OptionNumber.URI_PATH, s)), ...uriQuery.map((q) => stringOption(OptionNumber.URI_QUERY, q))],
+    payload: Buffer.from(payload),
+  });
+}
+
+async function runClient(socket: Socket, index: number, data: LoadWorkerData, deadline: number, result: { completed: number; retransmissions: number; failures: number; latenciesMs: number[] }): Promise<void> {
+  let messageId = (index * 7919) & 0xffff;
+  let waiting: { id: number; resolve: (reply: Buffer) => void } | undefined;
+  socket.on('message', (datagram) => {
+    if (waiting && datagram.length >= 4 && datagram.readUInt16BE(2) === waiting.id) {
+      const w = waiting;
+      waiting = undefined;
+      w.resolve(datagram);
+    }
+  });
+  const exchange = (bytes: Buffer): Promise<Buffer | undefined> =>
+    new Promise((resolve) => {
+      const id = bytes.readUInt16BE(2);
+      let timer: NodeJS.Timeout;
+      let attempts = 0;
+      const send = () => {
+        socket.send(bytes, data.port, data.host);
+        timer = setTimeout(() => {
+          if (++attempts > 4) {
+            waiting = undefined;
+            resolve(undefined);
+            return;
+          }
+          result.retransmissions++;
+          send();
+        }, RETRANSMIT_AFTER_MS);
+      };
+      waiting = {
+        id,
+        resolve: (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+      };
+      send();
+    });
+  const query = [`ep=${data.prefix}${index}`, 'lt=86400', 'b=U', 'lwm2m=1.1'];
+  while (performance.now() < deadline) {
+    const t0 = performance.now();
+    messageId = (messageId + 1) & 0xffff;
+    const reply = await exchange(request(messageId, Method.POST, ['rd'], query, '</1/0>,</3/0>,</3303/0>'));
+    if (!reply) {
+      result.failures++;
+      continue;
+    }
+    if (data.scenario === 'register') {
+      const decoded = decodeMessage(reply);
+      const location = decoded.ok ? getStringOptions(decoded.message.options, OptionNumber.LOCATION_PATH) : [];
+      if (location.length !== 2) {
+        result.failures++;
+        continue;
+      }
+      messageId = (messageId + 1) & 0xffff;
+      const deleted = await exchange(request(messageId, Method.DELETE, location, [], ''));
+      if (!deleted) {
+        result.failures++;
+        continue;
+      }
+    }
+    result.completed++;
+    result.latenciesMs.push(performance.now() - t0);
+  }
+}
+
+async function main(): Promise<void> {
+  const data = workerData as LoadWorkerData;
+  const sockets = await Promise.all(
+    Array.from({ length: data.clients }, async () => {
+      const socket = createSocket('udp6');
+      await new Promise<void>((resolve) => socket.bind(0, '::1', resolve));
+      return socket;
+    }),
+  );
+  const result = { completed: 0, retransmissions: 0, failures: 0, latenciesMs: [] as number[] };
+  const started = performance.now();
+  const deadline = started + data.durationMs;
+  await Promise.all(sockets.map((socket, i) => runClient(socket, i, data, deadline, result)));
+  const elapsedMs = performance.now() - started;
+  for (const socket of sockets) socket.close();
+  parentPort?.postMessage({ ...result, elapsedMs } satisfies LoadWorkerResult);
+}
+
+void main();

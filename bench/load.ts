@@ -1,0 +1,70 @@
+/**
+ * register and echo scenarios: the same generator (bench/load-worker.ts) against
+ * lwm2m-hub and against the ceiling, a raw node:dgram server answering each
+ * datagram with itself in one Node process.
+ */
+import { createSocket } from 'node:dgram';
+import { Worker } from 'node:worker_threads';
+import { DEFAULT_CONFIG } from '../src/config.js';
+import { startHub } from '../src/hub.js';
+import { silentLogger } from '../src/log.js';
+import type { LoadWorkerData, LoadWorkerResult } from './load-worker.js';
+
+export interface LoadResult {
+  readonly scenario: string;
+  readonly clients: number;
+  readonly perSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly retransmissions: number;
+  readonly failures: number;
+}
+
+function generate(data: LoadWorkerData): Promise<LoadWorkerResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: data });
+    worker.once('message', (result: LoadWorkerResult) => {
+      resolve(result);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  });
+}
+
+function summarise(scenario: string, clients: number, result: LoadWorkerResult): LoadResult {
+  const sorted = result.latenciesMs.sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+  return { scenario, clients, perSecond: (result.completed * 1000) / result.elapsedMs, p50Ms: at(50), p99Ms: at(99), retransmissions: result.retransmissions, failures: result.failures };
+}
+
+/** The ceiling: request/response exchanges per second one Node process serves with node:dgram. */
+export async function benchEcho(clients = 100, seconds = 5): Promise<LoadResult> {
+  const server = createSocket({ type: 'udp6', ipv6Only: false });
+  server.on('message', (datagram, rinfo) => server.send(datagram, rinfo.port, rinfo.address));
+  await new Promise<void>((resolve) => server.bind(0, '::', resolve));
+  try {
+    const result = await generate({ scenario: 'echo', host: '::1', port: server.address().port, clients, durationMs: seconds * 1000, prefix: 'echo-' });
+    return summarise('echo (ceiling)', clients, result);
+  } finally {
+    server.close();
+  }
+}
+
+/** register: N clients register then deregister as fast as the hub answers; one pair is two exchanges. */
+export async function benchRegister(clients = 100, seconds = 5): Promise<LoadResult> {
+  const hub = await startHub(
+    { ...DEFAULT_CONFIG, coapPort: 0, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', logLevel: 'silent' },
+    silentLogger(),
+  );
+  try {
+    const result = await generate({ scenario: 'register', host: '::1', port: hub.coap.port, clients, durationMs: seconds * 1000, prefix: 'load-' });
+    return summarise('register+deregister pairs', clients, result);
+  } finally {
+    await hub.stop();
+  }
+}
+
+export function formatLoadResult(r: LoadResult, ceiling?: LoadResult, exchangesPerUnit = 1): string {
+  const share = ceiling ? `  ${((100 * r.perSecond * exchangesPerUnit) / ceiling.perSecond).toFixed(0)} % of the ceiling in exchanges` : '';
+  return `${r.scenario.padEnd(26)} ${String(r.clients).padStart(4)} clients ${Math.round(r.perSecond).toLocaleString('en-US').padStart(8)} /s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  retransmissions ${r.retransmissions}  failures ${r.failures}${share}`;
+}

@@ -13,7 +13,9 @@ import { decodeMessage, encodeMessage, MessageType } from '../src/coap/message.j
 import { getStringOptions, OptionNumber, stringOption } from '../src/coap/options.js';
 
 export interface LoadWorkerData {
-  readonly scenario: 'register' | 'echo';
+  /** bulk: each client registers `perClient` distinct endpoints once (long lifetime) and stops. */
+  readonly scenario: 'register' | 'echo' | 'bulk';
+  readonly perClient?: number;
   readonly host: string;
   readonly port: number;
   readonly clients: number;
@@ -78,6 +80,19 @@ async function runClient(socket: Socket, index: number, data: LoadWorkerData, de
       };
       send();
     });
+  if (data.scenario === 'bulk') {
+    for (let n = 0; n < (data.perClient ?? 1); n++) {
+      const t0 = performance.now();
+      messageId = (messageId + 1) & 0xffff;
+      const reply = await exchange(request(messageId, Method.POST, ['rd'], [`ep=${data.prefix}${index}-${n}`, 'lt=864000', 'lwm2m=1.1'], '</1/0>,</3/0>,</3303/0>'));
+      if (!reply) result.failures++;
+      else {
+        result.completed++;
+        result.latenciesMs.push(performance.now() - t0);
+      }
+    }
+    return;
+  }
   const query = [`ep=${data.prefix}${index}`, 'lt=86400', 'b=U', 'lwm2m=1.1'];
   while (performance.now() < deadline) {
     const t0 = performance.now();

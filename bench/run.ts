@@ -1,32 +1,95 @@
 /**
- * `npm run bench [-- scenario …]`: prints one line of figures per scenario.
- * Scenarios: register, codecs, rest-read, notify-sse, store, notify-mqtt (default: all).
+ * `npm run bench [-- scenario …] [--quick] [--profile] [--compare]`
+ * Prints one line of figures per result, writes bench/results/latest.json, and with
+ * --compare flags every figure more than 10 % worse than bench/results/baseline.json.
+ * --quick runs each scenario with tiny N (the smoke run `npm test` does); --profile
+ * writes a CPU profile of this process (the server side) per scenario to bench/results/.
+ * Scenarios: register, read, notify, scale, codecs (default), and notify-sse, store.
  */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
-import { benchTlv, formatResult } from './codecs.js';
+import { fileURLToPath } from 'node:url';
+import { benchTlv, formatResult, type BenchResult } from './codecs.js';
 import { benchNotifySse, benchRestRead, formatDeviceResult } from './device.js';
 import { benchEcho, benchRegister, formatLoadResult } from './load.js';
 import { benchNotifyMqtt, formatMqttResult } from './mqtt.js';
+import { benchScale, formatScaleResult } from './scale.js';
 import { benchSenmlCbor } from './senml.js';
 import { benchStores, formatStoreResult } from './store.js';
 
-const scenarios: Record<string, () => Promise<string[]>> = {
+/** A scenario's printed lines and its named figures (for the JSON summary and --compare). */
+interface Outcome {
+  lines: string[];
+  figures: Record<string, number>;
+}
+
+const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith('--')));
+const quick = flags.has('--quick');
+const say = (line: string) => console.log(line);
+
+const scenarios: Record<string, () => Promise<Outcome>> = {
   register: async () => {
-    const ceiling = await benchEcho();
-    const register = await benchRegister();
+    const [clients, seconds] = quick ? [4, 1] : [100, 5];
+    const ceiling = await benchEcho(clients, seconds);
+    const register = await benchRegister(clients, seconds);
     // A register+deregister pair is two request/response exchanges.
-    return [formatLoadResult(ceiling), formatLoadResult(register, ceiling, 2)];
+    return {
+      lines: [formatLoadResult(ceiling), formatLoadResult(register, ceiling, 2)],
+      figures: {
+        'echo.exchangesPerSecond': ceiling.perSecond,
+        'register.pairsPerSecond': register.perSecond,
+        'register.p50Ms': register.p50Ms,
+        'register.p99Ms': register.p99Ms,
+        'register.percentOfCeiling': (100 * 2 * register.perSecond) / ceiling.perSecond,
+      },
+    };
   },
-  codecs: async () => [...benchTlv(), ...benchSenmlCbor()].map(formatResult),
-  'rest-read': async () => [formatDeviceResult(await benchRestRead())],
-  'notify-sse': async () => [formatDeviceResult(await benchNotifySse())],
-  store: async () => (await benchStores()).map(formatStoreResult),
-  'notify-mqtt': async () => [formatMqttResult(await benchNotifyMqtt(1000, 10, (line) => console.log(line)))],
+  read: async () => {
+    const r = await benchRestRead(quick ? 4 : 100, quick ? 1 : 5);
+    return { lines: [formatDeviceResult(r)], figures: { 'read.perSecond': r.perSecond, 'read.p99Ms': r.p99Ms ?? 0 } };
+  },
+  notify: async () => {
+    const r = await benchNotifyMqtt(quick ? 10 : 1000, quick ? 1 : 10, say);
+    return {
+      lines: [formatMqttResult(r)],
+      figures: { 'notify.perSecond': r.perSecond, 'notify.p50Ms': r.p50Ms, 'notify.p99Ms': r.p99Ms, 'notify.loopDelayP99Ms': r.loopDelayP99Ms },
+    };
+  },
+  scale: async () => {
+    const r = await benchScale(quick ? 200 : 100_000, say);
+    return {
+      lines: [formatScaleResult(r)],
+      figures: { 'scale.registrationsPerSecond': r.registrationsPerSecond, 'scale.heapBytesPerClient': r.heapBytesPerClient, 'scale.restartMs': r.restartMs },
+    };
+  },
+  codecs: async () => {
+    const results: BenchResult[] = [...benchTlv(quick ? 50 : 500), ...benchSenmlCbor(quick ? 50 : 1000)];
+    return { lines: results.map(formatResult), figures: Object.fromEntries(results.map((r) => [`codecs.${r.name}.opsPerSec`, r.opsPerSec])) };
+  },
+  'notify-sse': async () => {
+    const r = await benchNotifySse(quick ? 4 : 100, quick ? 1 : 5);
+    return { lines: [formatDeviceResult(r)], figures: { 'notify-sse.perSecond': r.perSecond } };
+  },
+  store: async () => {
+    const results = await benchStores(quick ? { openCount: 500, durationMs: 200 } : {});
+    return { lines: results.map(formatStoreResult), figures: {} };
+  },
 };
 
-const wanted = process.argv.slice(2);
-const names = wanted.length > 0 ? wanted : Object.keys(scenarios);
-console.log(`# lwm2m-hub bench: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`);
+/** Which way is better: rates up, times and sizes down. */
+function higherIsBetter(name: string): boolean {
+  return /perSecond|PerSec|percentOfCeiling/i.test(name);
+}
+
+const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const names = wanted.length > 0 ? wanted : ['register', 'read', 'notify', 'scale', 'codecs'];
+const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+console.log(`# lwm2m-hub bench: ${machine}${quick ? ' (quick)' : ''}`);
+console.log('# server options: defaults, memory store (scale: file store), embedded broker, all on loopback');
+const summary: { machine: string; quick: boolean; date: string; figures: Record<string, number> } = { machine, quick, date: new Date().toISOString(), figures: {} };
+mkdirSync(resultsDir, { recursive: true });
 for (const name of names) {
   const scenario = scenarios[name];
   if (!scenario) {
@@ -35,5 +98,41 @@ for (const name of names) {
     continue;
   }
   console.log(`## ${name}`);
-  for (const line of await scenario()) console.log(line);
+  const session = flags.has('--profile') ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
+  const outcome = await scenario();
+  if (session) {
+    const { profile } = await session.post('Profiler.stop');
+    const file = `${resultsDir}${name}.cpuprofile`;
+    writeFileSync(file, JSON.stringify(profile));
+    console.log(`  CPU profile: ${file}`);
+    session.disconnect();
+  }
+  for (const line of outcome.lines) console.log(line);
+  Object.assign(summary.figures, outcome.figures);
+}
+writeFileSync(`${resultsDir}latest.json`, JSON.stringify(summary, null, 2) + '\n');
+
+if (flags.has('--compare')) {
+  const baselineFile = `${resultsDir}baseline.json`;
+  if (!existsSync(baselineFile)) {
+    console.log('no bench/results/baseline.json to compare with');
+  } else {
+    const baseline = JSON.parse(readFileSync(baselineFile, 'utf8')) as { figures: Record<string, number> };
+    let worse = 0;
+    for (const [name, value] of Object.entries(summary.figures)) {
+      const before = baseline.figures[name];
+      if (before === undefined || before === 0) continue;
+      const change = (value - before) / Math.abs(before);
+      const regression = higherIsBetter(name) ? change < -0.1 : change > 0.1;
+      if (regression) worse++;
+      console.log(`${regression ? 'WORSE' : 'ok   '} ${name}: ${before.toFixed(2)} → ${value.toFixed(2)} (${(change * 100).toFixed(0)} %)`);
+    }
+    console.log(worse === 0 ? 'compare: no figure more than 10 % worse' : `compare: ${worse} figure(s) more than 10 % worse`);
+    if (worse > 0) process.exitCode = 1;
+  }
 }

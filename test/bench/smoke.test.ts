@@ -1,0 +1,24 @@
+/**
+ * The bench must not rot: every scenario runs once with tiny N. No figure is
+ * checked (tests never assert speed); only that each scenario completes and prints.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+describe('npm run bench', () => {
+  it('runs every scenario with tiny N', async () => {
+    await run('npx', ['tsc', '-p', 'tsconfig.json', '--outDir', 'dist-bench'], { cwd: root, timeout: 170_000 });
+    const { stdout } = await run(process.execPath, ['--expose-gc', 'dist-bench/bench/run.js', '--quick', 'register', 'read', 'notify', 'scale', 'codecs', 'notify-sse', 'store'], {
+      cwd: root,
+      timeout: 170_000,
+    });
+    for (const scenario of ['register', 'read', 'notify', 'scale', 'codecs', 'notify-sse', 'store']) expect(stdout).toContain(`## ${scenario}`);
+    expect(stdout).toMatch(/register\+deregister pairs .* \/s/);
+    expect(stdout).toMatch(/% of the ceiling/);
+  }, 360_000);
+});

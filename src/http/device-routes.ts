@@ -91,16 +91,16 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
     throw error;
   };
 
-  const settingsOf = (query: Record<string, string | undefined>): RequestSettings => {
+  const settingsOf = (endpoint: string, query: Record<string, string | undefined>): RequestSettings => {
     const settings: { format?: number; timeoutMs?: number } = {};
     if (query['format'] !== undefined) {
       const format = FORMAT_NAMES[query['format']] ?? (/^\d+$/.test(query['format']) ? Number(query['format']) : undefined);
-      if (format === undefined) throw new Lwm2mRequestError('bad_request', '', `unknown format "${query['format']}" (one of ${Object.keys(FORMAT_NAMES).join(', ')})`);
+      if (format === undefined) throw new Lwm2mRequestError('bad_request', endpoint, `unknown format "${query['format']}" (one of ${Object.keys(FORMAT_NAMES).join(', ')})`);
       settings.format = format;
     }
     if (query['timeout'] !== undefined) {
       const seconds = Number(query['timeout']);
-      if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new Lwm2mRequestError('bad_request', '', `timeout must be 0-3600 seconds, got "${query['timeout']}"`);
+      if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new Lwm2mRequestError('bad_request', endpoint, `timeout must be 0-3600 seconds, got "${query['timeout']}"`);
       settings.timeoutMs = seconds * 1000;
     }
     return settings;
@@ -130,7 +130,7 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
         }));
       }
       const { path, action } = target(endpoint, request.params['*'], ['discover']);
-      const settings = settingsOf(request.query);
+      const settings = settingsOf(endpoint, request.query);
       if (action === 'discover') return respond(reply, await devices.discover(endpoint, path, settings), path);
       return respond(reply, await devices.read(endpoint, path, settings), path);
     } catch (error) {
@@ -141,9 +141,9 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
   app.put<Req>('/api/clients/:endpoint/*', async (request, reply) => {
     const { endpoint } = request.params;
     try {
-      if (request.params['*'] === 'composite') return respond(reply, await devices.writeComposite(endpoint, compositeValues(request.body, model), settingsOf(request.query)), []);
+      if (request.params['*'] === 'composite') return respond(reply, await devices.writeComposite(endpoint, compositeValues(request.body, model), settingsOf(endpoint, request.query)), []);
       const { path, action } = target(endpoint, request.params['*'], ['attributes']);
-      const settings = settingsOf(request.query);
+      const settings = settingsOf(endpoint, request.query);
       if (action === 'attributes') return respond(reply, await devices.writeAttributes(endpoint, path, attributesOf(endpoint, request.query), settings), path);
       return respond(reply, await devices.write(endpoint, path, nodeFromJson(request.body, path, model), settings), path);
     } catch (error) {
@@ -155,7 +155,7 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
     const { endpoint } = request.params;
     try {
       const { path } = target(endpoint, request.params['*'], []);
-      return respond(reply, await devices.write(endpoint, path, nodeFromJson(request.body, path, model), { ...settingsOf(request.query), partial: true }), path);
+      return respond(reply, await devices.write(endpoint, path, nodeFromJson(request.body, path, model), { ...settingsOf(endpoint, request.query), partial: true }), path);
     } catch (error) {
       return fail(reply, error);
     }
@@ -166,14 +166,14 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
     try {
       if (request.params['*'] === 'composite/read') {
         const paths = compositePaths(request.body);
-        return respond(reply, await devices.readComposite(endpoint, paths, settingsOf(request.query)), []);
+        return respond(reply, await devices.readComposite(endpoint, paths, settingsOf(endpoint, request.query)), []);
       }
       if (request.params['*'] === 'composite/observe') {
         const paths = compositePaths(request.body);
-        return respond(reply, await devices.observeComposite(endpoint, paths, settingsOf(request.query)), []);
+        return respond(reply, await devices.observeComposite(endpoint, paths, settingsOf(endpoint, request.query)), []);
       }
       const { path, action } = target(endpoint, request.params['*'], ['observe']);
-      const settings = settingsOf(request.query);
+      const settings = settingsOf(endpoint, request.query);
       if (action === 'observe') return respond(reply, await devices.observe(endpoint, path, settings), path);
       if (path.length === 1) {
         const body = (request.body ?? {}) as Record<string, unknown>;
@@ -197,12 +197,12 @@ export function registerDeviceRoutes(app: FastifyInstance, options: DeviceRoutes
     try {
       const byId = /^observations\/([0-9a-f]{2,16})$/.exec(request.params['*']);
       if (byId) {
-        const result = await devices.cancelObservationById(endpoint, byId[1] as string, settingsOf(request.query));
+        const result = await devices.cancelObservationById(endpoint, byId[1] as string, settingsOf(endpoint, request.query));
         if (!result) return reply.code(404).send({ error: `no observation ${byId[1]} of ${endpoint}`, code: 'not_observed' } satisfies ApiError);
         return respond(reply, result, []);
       }
       const { path, action } = target(endpoint, request.params['*'], ['observe']);
-      const settings = settingsOf(request.query);
+      const settings = settingsOf(endpoint, request.query);
       if (action === 'observe') {
         const result = await devices.cancelObservation(endpoint, path, settings);
         if (!result) return reply.code(404).send({ error: `no observation of ${formatPath(path)}`, code: 'not_observed' } satisfies ApiError);

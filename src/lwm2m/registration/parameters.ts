@@ -7,6 +7,9 @@ import { LinkFormatError, parseLinkFormat } from '../../codecs/link-format/index
 import { tryParsePath } from '../../model/path.js';
 import type { ObjectLink } from './registration.js';
 
+const NO_ATTRIBUTES: Readonly<Record<string, never>> = Object.freeze({});
+const NO_FORMATS: readonly number[] = Object.freeze([]);
+
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
 /** LwM2M Core §6.2.1: the lifetime defaults to 86400 s, the version to 1.0, the binding to U. */
@@ -82,7 +85,7 @@ export function parseRegisterQuery(uriQuery: readonly string[]): Parsed<Register
     // LwM2M 1.1 Transport §6.2.1.1: `Q` alone flags queue mode; 1.0 wrote it into the binding (`UQ`).
     queueMode: query.has('Q') || (binding.value?.queueMode ?? false),
     ...(smsNumber !== undefined ? { smsNumber } : {}),
-    additionalAttributes,
+    additionalAttributes: Object.keys(additionalAttributes).length > 0 ? additionalAttributes : NO_ATTRIBUTES,
   });
 }
 
@@ -132,7 +135,7 @@ export function parseObjectLinks(body: string): Parsed<ObjectLinkList> {
     throw error;
   }
   let rootPath = '/';
-  let supportedContentFormats: number[] = [];
+  let supportedContentFormats: readonly number[] = NO_FORMATS;
   const rootLink = links.find((link) => link.attributes['rt'] === 'oma.lwm2m');
   if (rootLink) {
     rootPath = normaliseRootPath(rootLink.uri);
@@ -151,7 +154,8 @@ export function parseObjectLinks(body: string): Parsed<ObjectLinkList> {
     if (rootPath !== '/' && (uri === rootPath || uri.startsWith(`${rootPath}/`))) uri = uri.slice(rootPath.length) || '/';
     const path = tryParsePath(uri);
     if (path === undefined || path.length === 0 || path.length > 2) continue;
-    objectLinks.push({ path, attributes: link.attributes });
+    // Most links carry no attribute: they share one frozen empty object (a registration store may hold 100 000 of them).
+    objectLinks.push({ path, attributes: Object.keys(link.attributes).length > 0 ? link.attributes : NO_ATTRIBUTES });
   }
   return ok({ rootPath, objectLinks, supportedContentFormats });
 }

@@ -4,12 +4,13 @@
  * --compare flags every figure more than 10 % worse than bench/results/baseline.json.
  * --quick runs each scenario with tiny N (the smoke run `npm test` does); --profile
  * writes a CPU profile of this process (the server side) per scenario to bench/results/.
- * Scenarios: register, read, notify, scale, codecs (default), and notify-sse, store.
+ * Scenarios: register, read, notify, scale, codecs (default), and notify-sse, store, blockwise.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { benchBlockwise, formatBlockwiseResult } from './blockwise.js';
 import { benchTlv, formatResult, type BenchResult } from './codecs.js';
 import { benchNotifySse, benchRestRead, formatDeviceResult } from './device.js';
 import { benchEcho, benchRegister, formatLoadResult } from './load.js';
@@ -70,6 +71,10 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
   'notify-sse': async () => {
     const r = await benchNotifySse(quick ? 4 : 100, quick ? 1 : 5);
     return { lines: [formatDeviceResult(r)], figures: { 'notify-sse.perSecond': r.perSecond } };
+  },
+  blockwise: async () => {
+    const results = await benchBlockwise(quick ? 1 : 3, quick ? 2 : 20);
+    return { lines: results.map(formatBlockwiseResult), figures: {} };
   },
   store: async () => {
     const results = await benchStores(quick ? { openCount: 500, durationMs: 200 } : {});

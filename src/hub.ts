@@ -71,6 +71,9 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     host: config.coapHost,
     port: config.coapPort,
     logger,
+    // RFC 7959: block size for our requests and early negotiation, and the largest reassembled body.
+    ...(config.coapBlockSize !== undefined ? { blockSize: config.coapBlockSize } : {}),
+    maxBodyBytes: config.coapMaxBody,
     transmission: {
       ackTimeoutMs: config.coapAckTimeout * 1000,
       ackRandomFactor: config.coapAckRandomFactor,

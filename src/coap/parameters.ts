@@ -58,3 +58,44 @@ export const TOKEN_LENGTH = 8;
  * and the kernel drops the rest. Linux caps the request at net.core.rmem_max.
  */
 export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * RFC 7959 §2.2: block sizes are 2^(SZX+4), 16 to 1024 bytes; SZX 7 is reserved (BERT, RFC 8323, TCP only).
+ * 1024 is what we use when nothing asks for less (RFC 7252 §4.6: a 1024-byte payload fits a 1280-byte MTU).
+ */
+export const DEFAULT_BLOCK_SIZE = 1024;
+
+/** Largest body reassembled from Block1 or Block2 pieces unless told otherwise (`--coap-max-body`). */
+export const DEFAULT_MAX_BODY_BYTES = 65_536;
+
+/**
+ * Bounds of what incomplete block-wise transfers may hold (RFC 7959 §2.5, §7: a peer can
+ * open transfers and walk away). Past a bound the least recently active transfer is dropped;
+ * its next block then gets 4.08 Request Entity Incomplete.
+ */
+export interface BlockLimits {
+  /** Incomplete Block1 transfers (requests being reassembled) per peer (address and port). */
+  readonly transfersPerPeer: number;
+  /** Incomplete Block1 transfers in total. */
+  readonly transfersTotal: number;
+  /** Bytes held by incomplete Block1 transfers of one peer. */
+  readonly bytesPerPeer: number;
+  /** Bytes held by incomplete Block1 transfers in total. */
+  readonly bytesTotal: number;
+  /** Response bodies kept to serve the following Block2 pieces (RFC 7959 §2.4), in total. */
+  readonly servedBodies: number;
+  /** Bytes of those response bodies, in total. */
+  readonly servedBytes: number;
+}
+
+export const DEFAULT_BLOCK_LIMITS: BlockLimits = {
+  transfersPerPeer: 4,
+  transfersTotal: 1024,
+  bytesPerPeer: 256 * 1024,
+  bytesTotal: 16 * 1024 * 1024,
+  servedBodies: 1024,
+  servedBytes: 16 * 1024 * 1024,
+};
+
+/** Restarts of a Block1 transfer with a smaller size after 4.13 (RFC 7959 §2.9.3) before we give up. */
+export const MAX_BLOCK1_RESTARTS = 6;

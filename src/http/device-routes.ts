@@ -38,6 +38,7 @@ const ERROR_STATUS: Record<Lwm2mErrorKind, number> = {
   timeout: 504,
   sleeping: 409,
   reset: 502,
+  block_transfer: 502,
   decode_error: 502,
   stopped: 503,
 };

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { formatCode, isSuccessCode, Method } from '../coap/codes.js';
-import { CoapResetError, CoapTimeoutError, type OutgoingRequest, type ReceivedResponse } from '../coap/endpoint.js';
+import { CoapBlockError, CoapResetError, CoapTimeoutError, type OutgoingRequest, type ReceivedResponse } from '../coap/endpoint.js';
 import { getStringOptions, OptionNumber, uintOption, type CoapOption } from '../coap/options.js';
 import type { Peer } from '../coap/peer.js';
 import { ContentFormat, EncodeError } from '../codecs/codec.js';
@@ -385,6 +385,7 @@ export class DeviceApi {
           throw new Lwm2mRequestError('timeout', current.endpoint, `no answer (${error.message})`, path);
         }
         if (error instanceof CoapResetError) throw new Lwm2mRequestError('reset', current.endpoint, 'the client rejected the request with a Reset', path);
+        if (error instanceof CoapBlockError) throw new Lwm2mRequestError('block_transfer', current.endpoint, `block-wise transfer failed: ${error.message}`, path);
         throw error;
       }
     });

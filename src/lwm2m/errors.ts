@@ -6,6 +6,8 @@ export type Lwm2mErrorKind =
   | 'timeout'
   | 'sleeping'
   | 'reset'
+  /** RFC 7959: a block-wise transfer broke off (which block, which peer and why are in the message). */
+  | 'block_transfer'
   | 'decode_error'
   | 'bad_request'
   | 'unsupported_format'

@@ -11,6 +11,7 @@
  * See README.md next to this file for what it does and does not simulate.
  */
 import { isIPv4 } from 'node:net';
+import type { BlockStats } from '../../../src/coap/block.js';
 import { formatCode, Method, methodName, ResponseCode } from '../../../src/coap/codes.js';
 import {
   CoapEndpoint,
@@ -58,6 +59,12 @@ export interface SimulatorOptions {
   readonly transmission?: TransmissionParameters;
   /** Object definitions; default our shipped `objects/`. */
   readonly model?: ModelProvider;
+  /**
+   * A constrained device's block size (RFC 7959, 16-1024): larger responses and notifications
+   * go out in Block2 pieces of this size, larger requests (registration, Send) in Block1 pieces.
+   * Default 1024 (only bodies over 1 KiB are split).
+   */
+  readonly blockSize?: number;
 }
 
 /** One request the simulator received from the server. */
@@ -134,7 +141,12 @@ export class LwM2mSimulator {
     const model = options.model ?? (await shippedModel());
     const serverAddress = options.serverAddress ?? '::1';
     const loopback = isIPv4(serverAddress) ? '127.0.0.1' : '::1';
-    const endpoint = await CoapEndpoint.bind({ host: loopback, port: 0, transmission: options.transmission ?? FAST_TRANSMISSION });
+    const endpoint = await CoapEndpoint.bind({
+      host: loopback,
+      port: 0,
+      transmission: options.transmission ?? FAST_TRANSMISSION,
+      ...(options.blockSize !== undefined ? { blockSize: options.blockSize } : {}),
+    });
     try {
       const radio = await Radio.open(
         { address: serverAddress, port: options.serverPort },
@@ -145,6 +157,11 @@ export class LwM2mSimulator {
       await endpoint.close();
       throw error;
     }
+  }
+
+  /** Block-wise transfer counters of the client's endpoint (RFC 7959): blocks served, requests sent in blocks. */
+  blockStats(): BlockStats {
+    return this.#endpoint.blockStats();
   }
 
   /** The UDP port the server sees the client on. */

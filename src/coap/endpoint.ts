@@ -8,7 +8,7 @@
  * originate, so this layer is ours. It knows nothing of LwM2M: it hands incoming
  * requests to one handler and matches responses to the requests we sent.
  */
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
 import type { Logger } from 'pino';
@@ -54,6 +54,7 @@ import {
   TOKEN_LENGTH,
   type TransmissionParameters,
 } from './parameters.js';
+import { randomBytesPooled } from '../random.js';
 import { formatPeer, normalizeAddress, peerKey, type Peer } from './peer.js';
 
 export interface IncomingRequest {
@@ -966,7 +967,7 @@ export class CoapEndpoint {
   newToken(peer: Peer): Buffer {
     const key = peerKey(peer);
     for (;;) {
-      const token = randomBytes(TOKEN_LENGTH);
+      const token = randomBytesPooled(TOKEN_LENGTH);
       if (!this.byToken.has(`${key}#${token.toString('hex')}`)) return token;
     }
   }

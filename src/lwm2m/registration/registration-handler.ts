@@ -3,10 +3,10 @@
  * and expiry when a lifetime passes without an update. Transport-independent:
  * the CoAP dispatcher turns requests into these calls.
  */
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Peer } from '../../coap/peer.js';
 import type { EventBus } from '../../events.js';
+import { randomBytesPooled } from '../../random.js';
 import type { RegistrationChanges, RegistrationStore } from '../../store/registration-store.js';
 import { ExpiryScheduler } from './expiry-scheduler.js';
 import type { ObjectLinkList, RegisterParameters, UpdateParameters } from './parameters.js';
@@ -159,7 +159,7 @@ export class RegistrationHandler {
   /** Short ids (8 characters, 48 random bits) keep Location-Path and every update small on 802.15.4. */
   private async newRegistrationId(): Promise<string> {
     for (;;) {
-      const id = randomBytes(6).toString('base64url');
+      const id = randomBytesPooled(6).toString('base64url');
       if (!(await this.store.getById(id))) return id;
     }
   }

@@ -38,6 +38,10 @@ export type DecodeMessageResult =
 
 const PAYLOAD_MARKER = 0xff;
 
+/**
+ * Token, option values and payload are views into `datagram`, not copies: node:dgram hands
+ * every datagram its own buffer, and the caller must not reuse it while the message lives.
+ */
 export function decodeMessage(datagram: Uint8Array): DecodeMessageResult {
   const buf = Buffer.isBuffer(datagram) ? datagram : Buffer.from(datagram.buffer, datagram.byteOffset, datagram.byteLength);
   if (buf.length < 4) return { ok: false, header: undefined, reason: 'shorter than the 4-byte header' };
@@ -54,7 +58,7 @@ export function decodeMessage(datagram: Uint8Array): DecodeMessageResult {
     type,
     code: buf[1] as number,
     messageId: buf.readUInt16BE(2),
-    token: Buffer.from(buf.subarray(4, 4 + tokenLength)),
+    token: buf.subarray(4, 4 + tokenLength),
   };
 
   // RFC 7252 §4.1: an Empty message has code 0.00, no token, no options, no payload.
@@ -72,7 +76,7 @@ export function decodeMessage(datagram: Uint8Array): DecodeMessageResult {
       offset += 1;
       // RFC 7252 §3: a marker followed by a zero-length payload is a message format error.
       if (offset === buf.length) return { ok: false, header, reason: 'payload marker without payload' };
-      return { ok: true, message: { ...header, options, payload: Buffer.from(buf.subarray(offset)) } };
+      return { ok: true, message: { ...header, options, payload: buf.subarray(offset) } };
     }
     offset += 1;
     const delta = readExtended(buf, byte >> 4, offset);
@@ -83,7 +87,7 @@ export function decodeMessage(datagram: Uint8Array): DecodeMessageResult {
     offset = length.next;
     if (offset + length.value > buf.length) return { ok: false, header, reason: 'option value runs past the datagram' };
     optionNumber += delta.value;
-    options.push({ number: optionNumber, value: Buffer.from(buf.subarray(offset, offset + length.value)) });
+    options.push({ number: optionNumber, value: buf.subarray(offset, offset + length.value) });
     offset += length.value;
   }
   return { ok: true, message: { ...header, options, payload: Buffer.alloc(0) } };

@@ -14,8 +14,10 @@ import { getStringOptions, OptionNumber, stringOption } from '../src/coap/option
 
 export interface LoadWorkerData {
   /** bulk: each client registers `perClient` distinct endpoints once (long lifetime) and stops. */
-  readonly scenario: 'register' | 'echo' | 'bulk';
+  readonly scenario: 'register' | 'echo' | 'bulk' | 'update';
   readonly perClient?: number;
+  /** update: keep-alive updates per second across all clients (each client paces itself). */
+  readonly rate?: number;
   readonly host: string;
   readonly port: number;
   readonly clients: number;
@@ -90,6 +92,32 @@ async function runClient(socket: Socket, index: number, data: LoadWorkerData, de
         result.completed++;
         result.latenciesMs.push(performance.now() - t0);
       }
+    }
+    return;
+  }
+  if (data.scenario === 'update') {
+    messageId = (messageId + 1) & 0xffff;
+    const registered = await exchange(request(messageId, Method.POST, ['rd'], [`ep=${data.prefix}${index}`, 'lt=86400', 'lwm2m=1.1'], '</1/0>,</3/0>'));
+    const decoded = registered ? decodeMessage(registered) : undefined;
+    const location = decoded?.ok ? getStringOptions(decoded.message.options, OptionNumber.LOCATION_PATH) : [];
+    if (location.length !== 2) {
+      result.failures++;
+      return;
+    }
+    const intervalMs = (1000 * data.clients) / (data.rate ?? 1000);
+    // Spread the clients over one interval so that the updates do not come in lockstep.
+    let next = performance.now() + (intervalMs * index) / data.clients;
+    while (next < deadline) {
+      const wait = next - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const t0 = performance.now();
+      messageId = (messageId + 1) & 0xffff;
+      // LwM2M Core §6.2.2: an update without parameters is a keep-alive.
+      if (await exchange(request(messageId, Method.POST, location, [], ''))) {
+        result.completed++;
+        result.latenciesMs.push(performance.now() - t0);
+      } else result.failures++;
+      next += intervalMs;
     }
     return;
   }

@@ -64,6 +64,20 @@ export async function benchRegister(clients = 100, seconds = 5): Promise<LoadRes
   }
 }
 
+/** update: keep-alive updates at a target rate from N registered clients. */
+export async function benchUpdate(clients = 100, rate = 2000, seconds = 5): Promise<LoadResult> {
+  const hub = await startHub(
+    { ...DEFAULT_CONFIG, coapPort: 0, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', logLevel: 'silent' },
+    silentLogger(),
+  );
+  try {
+    const result = await generate({ scenario: 'update', host: '::1', port: hub.coap.port, clients, durationMs: seconds * 1000, prefix: 'upd-', rate });
+    return summarise(`updates at ${rate}/s`, clients, result);
+  } finally {
+    await hub.stop();
+  }
+}
+
 export function formatLoadResult(r: LoadResult, ceiling?: LoadResult, exchangesPerUnit = 1): string {
   const share = ceiling ? `  ${((100 * r.perSecond * exchangesPerUnit) / ceiling.perSecond).toFixed(0)} % of the ceiling in exchanges` : '';
   return `${r.scenario.padEnd(26)} ${String(r.clients).padStart(4)} clients ${Math.round(r.perSecond).toLocaleString('en-US').padStart(8)} /s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  retransmissions ${r.retransmissions}  failures ${r.failures}${share}`;

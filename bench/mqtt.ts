@@ -26,7 +26,13 @@ export interface MqttBenchResult {
   readonly loopDelayMaxMs: number;
 }
 
-export async function benchNotifyMqtt(clients = 1000, seconds = 10, progress: (line: string) => void = () => {}): Promise<MqttBenchResult> {
+export interface NotifyOptions {
+  /** Notifications per second, spread evenly; without it, closed-loop bursts of one per client. */
+  readonly rate?: number;
+  readonly qos?: 0 | 1;
+}
+
+export async function benchNotifyMqtt(clients = 1000, seconds = 10, progress: (line: string) => void = () => {}, options: NotifyOptions = {}): Promise<MqttBenchResult> {
   const hub = await startHub(
     { ...DEFAULT_CONFIG, coapPort: 0, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', logLevel: 'silent', autoObserve: ['/3303/0/5700'] },
     silentLogger(),
@@ -37,7 +43,7 @@ export async function benchNotifyMqtt(clients = 1000, seconds = 10, progress: (l
   const counter = new Int32Array(counterBuffer);
   const count = () => Atomics.load(counter, 0);
   const subscriber = new Worker(new URL('./subscriber-worker.js', import.meta.url), {
-    workerData: { url: `mqtt://127.0.0.1:${hub.mqtt?.port}`, filter: 'lwm2m/+/3303/0/5700', prefix, sentAt: shared, counter: counterBuffer } satisfies SubscriberWorkerData,
+    workerData: { url: `mqtt://127.0.0.1:${hub.mqtt?.port}`, filter: 'lwm2m/+/3303/0/5700', prefix, sentAt: shared, counter: counterBuffer, qos: options.qos ?? 0 } satisfies SubscriberWorkerData,
   });
   const fromSubscriber = <T extends SubscriberEvent['type']>(type: T) =>
     new Promise<Extract<SubscriberEvent, { type: T }>>((resolve) => {
@@ -74,7 +80,11 @@ export async function benchNotifyMqtt(clients = 1000, seconds = 10, progress: (l
     const started = performance.now();
     const deadline = started + seconds * 1000;
     let round = 0;
-    while (performance.now() < deadline) {
+    if (options.rate !== undefined) {
+      worker.postMessage({ type: 'paced', rate: options.rate, durationMs: seconds * 1000 } satisfies SimWorkerCommand);
+      await next('paced-done');
+    }
+    while (options.rate === undefined && performance.now() < deadline) {
       round++;
       const roundStart = count();
       worker.postMessage({ type: 'round', value: round + 0.25 } satisfies SimWorkerCommand);
@@ -110,6 +120,6 @@ export async function benchNotifyMqtt(clients = 1000, seconds = 10, progress: (l
   }
 }
 
-export function formatMqttResult(r: MqttBenchResult): string {
-  return `notify-mqtt ${String(r.clients).padStart(5)} clients  ${Math.round(r.perSecond).toLocaleString('en-US').padStart(8)} notifications/s  (${r.received} in ${r.seconds.toFixed(1)} s)  p50 ${r.p50Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms  max ${r.maxMs.toFixed(1)} ms  event-loop delay p99 ${r.loopDelayP99Ms.toFixed(1)} ms max ${r.loopDelayMaxMs.toFixed(1)} ms`;
+export function formatMqttResult(r: MqttBenchResult, label = 'notify-mqtt'): string {
+  return `${label.padEnd(24)} ${String(r.clients).padStart(5)} clients  ${Math.round(r.perSecond).toLocaleString('en-US').padStart(8)} notifications/s  (${r.received} in ${r.seconds.toFixed(1)} s)  p50 ${r.p50Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms  max ${r.maxMs.toFixed(1)} ms  event-loop delay p99 ${r.loopDelayP99Ms.toFixed(1)} ms max ${r.loopDelayMaxMs.toFixed(1)} ms`;
 }

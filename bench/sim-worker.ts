@@ -13,8 +13,8 @@ export interface SimWorkerData {
   readonly sentAt: SharedArrayBuffer;
 }
 
-export type SimWorkerCommand = { type: 'round'; value: number } | { type: 'stop' };
-export type SimWorkerEvent = { type: 'progress'; registered: number } | { type: 'ready' } | { type: 'round-sent' } | { type: 'stopped' };
+export type SimWorkerCommand = { type: 'round'; value: number } | { type: 'paced'; rate: number; durationMs: number } | { type: 'stop' };
+export type SimWorkerEvent = { type: 'progress'; registered: number } | { type: 'ready' } | { type: 'round-sent' } | { type: 'paced-done'; sent: number } | { type: 'stopped' };
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -38,6 +38,27 @@ async function main(): Promise<void> {
         sim.setValue('/3303/0/5700', { type: 'float', value: command.value });
       });
       port.postMessage({ type: 'round-sent' } satisfies SimWorkerEvent);
+    } else if (command.type === 'paced') {
+      // Notifications spread evenly in time across the clients, round-robin: a steady load at `rate`.
+      const started = performance.now();
+      let sent = 0;
+      let value = 0;
+      const tick = () => {
+        const elapsed = performance.now() - started;
+        if (elapsed >= command.durationMs) {
+          port.postMessage({ type: 'paced-done', sent } satisfies SimWorkerEvent);
+          return;
+        }
+        const due = Math.floor((elapsed * command.rate) / 1000);
+        for (; sent < due; sent++) {
+          const i = sent % sims.length;
+          if (i === 0) value++;
+          sentAt[i] = now();
+          sims[i]?.setValue('/3303/0/5700', { type: 'float', value: value + 0.5 });
+        }
+        setTimeout(tick, 1);
+      };
+      tick();
     } else {
       void Promise.all(sims.map((s) => s.stop())).then(() => port.postMessage({ type: 'stopped' } satisfies SimWorkerEvent));
     }

@@ -13,6 +13,7 @@ export interface SubscriberWorkerData {
   readonly sentAt: SharedArrayBuffer;
   /** Int32 counter of received messages, readable by the main thread without messages. */
   readonly counter: SharedArrayBuffer;
+  readonly qos: 0 | 1;
 }
 
 export type SubscriberCommand = { type: 'reset' } | { type: 'report' };
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
     const t0 = sentAt[Number(topic.split('/')[1]?.slice(data.prefix.length))];
     if (t0) latencies.push(performance.timeOrigin + performance.now() - t0);
   });
-  await client.subscribeAsync(data.filter, { qos: 0 });
+  await client.subscribeAsync(data.filter, { qos: data.qos });
   port.postMessage({ type: 'ready' } satisfies SubscriberEvent);
   port.on('message', (command: SubscriberCommand) => {
     if (command.type === 'reset') latencies = [];

@@ -89,6 +89,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   const sends = new SendHandler({ store, events, model: objects, logger });
   coap.onRequest = createLwm2mDispatcher(registrations, sends, logger);
   coap.onUnmatchedResponse = observations.handleNotification;
+  coap.resolveObserveRequest = observations.requestFor;
 
   // What is running, in the order it stops: listeners first (no new work), then the
   // LwM2M services, the MQTT bridge, the broker it publishes into, and the store last.

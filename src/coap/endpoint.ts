@@ -209,6 +209,11 @@ export class CoapEndpoint {
   onRequest: RequestHandler = () => ({ code: ResponseCode.NOT_FOUND });
   /** Handles responses that match no pending request (notifications); rejects them until one is set. */
   onUnmatchedResponse: UnmatchedResponseHandler = () => false;
+  /**
+   * The request behind an observation this endpoint did not send itself (before a restart, or
+   * from another instance), to fetch the rest of a block-wise notification (RFC 7959 §3.4).
+   */
+  resolveObserveRequest: ((peer: Peer, token: Buffer) => Promise<OutgoingRequest | undefined>) | undefined;
 
   private readonly socket: Socket;
   private readonly ipv6Socket: boolean;
@@ -929,14 +934,17 @@ export class CoapEndpoint {
   private async completeNotification(first: ReceivedResponse): Promise<ReceivedResponse | undefined> {
     const template = this.observeTemplates.get(`${peerKey(first.peer)}#${first.token.toString('hex')}`);
     const context = { peer: formatPeer(first.peer), token: first.token.toString('hex') };
-    if (!template) {
-      this.logger?.warn({ ...context, reason: 'no request known for this token (made before a restart, or by another instance)' }, 'block-wise notification dropped');
+    // An observation made before a restart, or by another instance: its owner rebuilds the request.
+    const rebuilt = template ? undefined : await this.resolveObserveRequest?.(first.peer, first.token).catch(() => undefined);
+    const request = template ?? rebuilt;
+    if (!request) {
+      this.logger?.warn({ ...context, reason: 'no request known for this token' }, 'block-wise notification dropped');
       return undefined;
     }
     try {
-      return await this.completeBlock2(first.peer, template, first, Date.now() + maxTransmitWaitMs(this.transmission));
+      return await this.completeBlock2(first.peer, request, first, Date.now() + maxTransmitWaitMs(this.transmission));
     } catch (error) {
-      this.logger?.warn({ ...context, path: '/' + (template.uriPath ?? []).join('/'), err: error }, 'block-wise notification dropped');
+      this.logger?.warn({ ...context, path: '/' + (request.uriPath ?? []).join('/'), err: error }, 'block-wise notification dropped');
       return undefined;
     }
   }

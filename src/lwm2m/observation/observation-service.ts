@@ -3,13 +3,13 @@
  * observes which path of which registration, and what to do with a notification.
  */
 import type { Logger } from 'pino';
-import { formatCode, isSuccessCode } from '../../coap/codes.js';
-import type { ReceivedResponse } from '../../coap/endpoint.js';
-import { getUintOption, OptionNumber } from '../../coap/options.js';
-import { formatPeer } from '../../coap/peer.js';
+import { formatCode, isSuccessCode, Method } from '../../coap/codes.js';
+import type { OutgoingRequest, ReceivedResponse } from '../../coap/endpoint.js';
+import { getUintOption, OptionNumber, uintOption } from '../../coap/options.js';
+import { formatPeer, type Peer } from '../../coap/peer.js';
 import { ContentFormat, DecodeError } from '../../codecs/codec.js';
 import type { CodecRegistry } from '../../codecs/registry.js';
-import { decodeSenmlRecords } from '../../codecs/senml/records.js';
+import { decodeSenmlRecords, encodeSenmlPaths } from '../../codecs/senml/records.js';
 import type { EventBus } from '../../events.js';
 import type { Lwm2mNode } from '../../model/node.js';
 import type { ModelProvider } from '../../model/object-model.js';
@@ -105,6 +105,32 @@ export class ObservationService {
     if (registration) this.options.events.emit('observationCancelled', { registration, observationId: id, path: observation.path, reason });
     return observation;
   }
+
+  /**
+   * The request an observation was made with, rebuilt from what is stored (the endpoint knows
+   * only the requests it sent since it started): GET, or FETCH with the SenML paths of a composite.
+   */
+  requestFor = async (_peer: Peer, token: Buffer): Promise<OutgoingRequest | undefined> => {
+    const id = token.toString('hex');
+    const observation = this.byToken.get(id) ?? (await this.options.persistence?.get(id));
+    if (!observation) return undefined;
+    const registration = await this.options.store.getById(observation.registrationId);
+    if (!registration) return undefined;
+    const uriPath = [...registration.rootPath.split('/').filter((s) => s !== ''), ...observation.path.map(String)];
+    const format = observation.contentFormat;
+    const accept = format === undefined ? [] : [uintOption(OptionNumber.ACCEPT, format)];
+    if (observation.paths) {
+      const senml = format === ContentFormat.SENML_JSON ? ContentFormat.SENML_JSON : ContentFormat.SENML_CBOR;
+      return {
+        method: Method.FETCH,
+        uriPath,
+        token,
+        options: [uintOption(OptionNumber.OBSERVE, 0), uintOption(OptionNumber.CONTENT_FORMAT, senml), ...accept],
+        payload: Buffer.from(encodeSenmlPaths(observation.paths, senml)),
+      };
+    }
+    return { method: Method.GET, uriPath, token, options: [uintOption(OptionNumber.OBSERVE, 0), ...accept] };
+  };
 
   /** The endpoint's onUnmatchedResponse: true accepts (ACK) a notification, false rejects it (RST). */
   handleNotification = async (response: ReceivedResponse): Promise<boolean> => {

@@ -49,6 +49,8 @@ export interface Hub {
   /** The embedded broker's listener; undefined with an external broker (--mqtt-url). */
   readonly mqtt: ListenAddress | undefined;
   readonly mqttTransport: MqttTransport;
+  /** `METHOD /path` of every REST route. */
+  readonly httpRoutes: readonly string[];
   /** Stops listening, flushes the store, closes the broker. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -159,6 +161,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       http: { address: httpAddress.address, port: httpAddress.port },
       mqtt: running.broker?.address(),
       mqttTransport: running.transport,
+      httpRoutes: running.http.apiRoutes,
       stop: once(stopAll),
     };
     logger.info(

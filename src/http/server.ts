@@ -28,10 +28,23 @@ export interface HttpServerOptions {
   readonly version: string;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** `METHOD /path` of every route, as registered (the OpenAPI test checks the document against it). */
+    readonly apiRoutes: readonly string[];
+  }
+}
+
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const { store } = options;
+  const routes: string[] = [];
   // forceCloseConnections: a graceful stop must not wait for idle keep-alive connections.
   const app = Fastify({ logger: false, routerOptions: { ignoreTrailingSlash: true }, forceCloseConnections: true });
+
+  app.decorate('apiRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
+  });
 
   app.get('/healthz', async () => ({
     status: 'ok',

@@ -83,7 +83,8 @@ export const device: ObjectInstanceNode = {
 };
 
 /** Runs `op` in batches until `minMs` have passed; returns operations per second. */
-function measure(op: () => void, minMs: number): number {
+/** Operations per second of `op`, run for at least `minMs` after a JIT warm-up. */
+export function measure(op: () => void, minMs: number): number {
   for (let w = 0; w < 2000; w++) op(); // warm up the JIT
   let ops = 0;
   const start = performance.now();

@@ -12,7 +12,7 @@ import type {
   ResourceInstanceNode,
   ResourceNode,
 } from '../../src/model/node.js';
-import { INT64_MAX, INT64_MIN, UINT64_MAX, normaliseInteger } from '../../src/codecs/text/scalars.js';
+import { INT64_MAX, INT64_MIN, UINT64_MAX, normaliseInteger } from '../../src/codecs/scalars.js';
 import { EXECUTABLE_ID, MULTIPLE_ID, SCALAR_TYPES, SINGLE_ID } from './helpers.js';
 
 export type Flavour = 'tlv' | 'text' | 'cbor';

@@ -37,7 +37,7 @@ import {
   parseObjectLink,
   singleValueOf,
   singleValueTarget,
-} from '../text/scalars.js';
+} from '../scalars.js';
 
 const CF = ContentFormat.CBOR;
 

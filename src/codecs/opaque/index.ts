@@ -11,7 +11,7 @@ import { ContentFormat, EncodeError, type Codec } from '../codec.js';
 import type { Lwm2mNode } from '../../model/node.js';
 import type { ModelProvider } from '../../model/object-model.js';
 import type { Lwm2mPath } from '../../model/path.js';
-import { copyBytes, singleValueOf, singleValueTarget } from '../text/scalars.js';
+import { copyBytes, singleValueOf, singleValueTarget } from '../scalars.js';
 
 const CF = ContentFormat.OPAQUE;
 

@@ -23,9 +23,9 @@ export type WireValue =
   /** No value: SenML record without value field, LwM2M CBOR `null`. */
   | { readonly kind: 'none' };
 
-export const INT64_MIN = -(2n ** 63n);
-export const INT64_MAX = 2n ** 63n - 1n;
-export const UINT64_MAX = 2n ** 64n - 1n;
+// The 64-bit ranges and the "3:0" object-link parser are the ones every codec uses.
+export { INT64_MAX, INT64_MIN, parseObjectLink, UINT64_MAX } from '../scalars.js';
+import { INT64_MAX, INT64_MIN, parseObjectLink, UINT64_MAX } from '../scalars.js';
 const SAFE_MIN = BigInt(Number.MIN_SAFE_INTEGER);
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -137,18 +137,6 @@ export function typeWireValue(
       return { type: 'string', value: wire.value };
     }
   }
-}
-
-const OBJLNK = /^(0|[1-9][0-9]{0,4}):(0|[1-9][0-9]{0,4})$/;
-
-/** "3:0" → {objectId: 3, instanceId: 0} (LwM2M Core Appendix C, Objlnk); undefined when malformed. */
-export function parseObjectLink(text: string): ObjectLink | undefined {
-  const match = OBJLNK.exec(text);
-  if (!match) return undefined;
-  const objectId = Number(match[1]);
-  const instanceId = Number(match[2]);
-  if (objectId > 65535 || instanceId > 65535) return undefined;
-  return { objectId, instanceId };
 }
 
 export function formatObjectLink(link: ObjectLink, contentFormat: number): string {

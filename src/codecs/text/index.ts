@@ -23,7 +23,7 @@ import {
   parseObjectLink,
   singleValueOf,
   singleValueTarget,
-} from './scalars.js';
+} from '../scalars.js';
 
 const CF = ContentFormat.TEXT;
 const SIGNED = /^[+-]?[0-9]+$/;

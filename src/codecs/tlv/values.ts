@@ -17,7 +17,7 @@ import {
   decodeUtf8,
   encodeUtf8,
   normaliseInteger,
-} from '../text/scalars.js';
+} from '../scalars.js';
 
 const EMPTY = new Uint8Array(0);
 

@@ -1,16 +1,13 @@
 /**
- * Value conventions shared by the single-value codecs (text/plain, octet-stream, CBOR) and TLV:
- * integer ranges and normalisation, strict UTF-8, the "ObjID:InstID" object-link text form,
- * and how a single-value payload maps onto a request path.
- *
- * Kept next to the text codec because most of it *is* the textual representation
- * (LwM2M Core §7.4.1 / Appendix C); CBOR reuses the object-link text form verbatim.
+ * Value conventions shared by the codecs: integer ranges and normalisation, strict UTF-8,
+ * the "ObjID:InstID" object-link text form (LwM2M Core Appendix C), and how a single-value
+ * payload (text/plain, octet-stream, CBOR) maps onto a request path.
  */
-import { DecodeError, EncodeError } from '../codec.js';
-import type { Lwm2mNode, Lwm2mValue, ObjectLink } from '../../model/node.js';
-import type { ModelProvider, ResourceModel } from '../../model/object-model.js';
-import { getResourceModel } from '../../model/object-model.js';
-import { formatPath, type Lwm2mPath } from '../../model/path.js';
+import { DecodeError, EncodeError } from './codec.js';
+import type { Lwm2mNode, Lwm2mValue, ObjectLink } from '../model/node.js';
+import type { ModelProvider, ResourceModel } from '../model/object-model.js';
+import { getResourceModel } from '../model/object-model.js';
+import { formatPath, type Lwm2mPath } from '../model/path.js';
 
 /** LwM2M Core Appendix C: Integer is at most 64-bit signed, Unsigned Integer at most 64-bit unsigned. */
 export const INT64_MIN = -(2n ** 63n);

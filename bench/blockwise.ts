@@ -9,9 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { Method, ResponseCode } from '../src/coap/codes.js';
 import { CoapEndpoint } from '../src/coap/endpoint.js';
 import { OptionNumber, uintOption } from '../src/coap/options.js';
-import { DEFAULT_CONFIG } from '../src/config.js';
-import { startHub } from '../src/hub.js';
-import { silentLogger } from '../src/log.js';
+import { startTestHub } from '../test/support/hub.js';
 
 export interface BlockwiseBenchResult {
   readonly name: string;
@@ -34,10 +32,7 @@ export function linkBody(): string {
 }
 
 async function run(name: string, blockSize: number, clients: number, seconds: number): Promise<BlockwiseBenchResult> {
-  const hub = await startHub(
-    { ...DEFAULT_CONFIG, coapPort: 0, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', logLevel: 'silent' },
-    silentLogger(),
-  );
+  const hub = await startTestHub();
   const endpoints = await Promise.all(Array.from({ length: clients }, () => CoapEndpoint.bind({ host: '::1', blockSize })));
   const body = Buffer.from(linkBody());
   const latencies: number[] = [];

@@ -4,13 +4,12 @@
  *   notify-sse  N observed clients notifying as fast as the hub takes them → notifications/s on /api/events
  *               (clients in the hub's thread: a floor)
  */
-import { DEFAULT_CONFIG } from '../src/config.js';
-import { startHub, type Hub } from '../src/hub.js';
-import { silentLogger } from '../src/log.js';
+import type { Hub } from '../src/hub.js';
 import { LwM2mSimulator } from '../test/support/simulator/index.js';
 import { SseClient } from '../test/support/sse.js';
 import { Worker } from 'node:worker_threads';
 import type { SimWorkerCommand, SimWorkerData, SimWorkerEvent } from './sim-worker.js';
+import { startTestHub } from '../test/support/hub.js';
 
 export interface DeviceBenchResult {
   readonly name: string;
@@ -24,10 +23,7 @@ export interface DeviceBenchResult {
 
 /** Simulated clients in a worker thread (bench/sim-worker.ts), registered as `${prefix}${i}`. */
 async function withWorkerClients<T>(count: number, prefix: string, run: (hub: Hub) => Promise<T>): Promise<T> {
-  const hub = await startHub(
-    { ...DEFAULT_CONFIG, coapPort: 0, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', logLevel: 'silent' },
-    silentLogger(),
-  );
+  const hub = await startTestHub();
   const worker = new Worker(new URL('./sim-worker.js', import.meta.url), {
     workerData: { serverPort: hub.coap.port, count, prefix, sentAt: new SharedArrayBuffer(count * 8) } satisfies SimWorkerData,
   });
@@ -54,10 +50,7 @@ async function withWorkerClients<T>(count: number, prefix: string, run: (hub: Hu
 }
 
 async function withClients<T>(count: number, run: (hub: Hub, sims: LwM2mSimulator[]) => Promise<T>): Promise<T> {
-  const hub = await startHub(
-    { ...DEFAULT_CONFIG, coapPort: 0, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', logLevel: 'silent' },
-    silentLogger(),
-  );
+  const hub = await startTestHub();
   const sims: LwM2mSimulator[] = [];
   try {
     for (let i = 0; i < count; i++) {

@@ -5,10 +5,8 @@
  */
 import { createSocket } from 'node:dgram';
 import { Worker } from 'node:worker_threads';
-import { DEFAULT_CONFIG } from '../src/config.js';
-import { startHub } from '../src/hub.js';
-import { silentLogger } from '../src/log.js';
 import type { LoadWorkerData, LoadWorkerResult } from './load-worker.js';
+import { startTestHub } from '../test/support/hub.js';
 
 export interface LoadResult {
   readonly scenario: string;
@@ -52,10 +50,7 @@ export async function benchEcho(clients = 100, seconds = 5): Promise<LoadResult>
 
 /** register: N clients register then deregister as fast as the hub answers; one pair is two exchanges. */
 export async function benchRegister(clients = 100, seconds = 5): Promise<LoadResult> {
-  const hub = await startHub(
-    { ...DEFAULT_CONFIG, coapPort: 0, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', logLevel: 'silent' },
-    silentLogger(),
-  );
+  const hub = await startTestHub();
   try {
     const result = await generate({ scenario: 'register', host: '::1', port: hub.coap.port, clients, durationMs: seconds * 1000, prefix: 'load-' });
     return summarise('register+deregister pairs', clients, result);
@@ -66,10 +61,7 @@ export async function benchRegister(clients = 100, seconds = 5): Promise<LoadRes
 
 /** update: keep-alive updates at a target rate from N registered clients. */
 export async function benchUpdate(clients = 100, rate = 2000, seconds = 5): Promise<LoadResult> {
-  const hub = await startHub(
-    { ...DEFAULT_CONFIG, coapPort: 0, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', logLevel: 'silent' },
-    silentLogger(),
-  );
+  const hub = await startTestHub();
   try {
     const result = await generate({ scenario: 'update', host: '::1', port: hub.coap.port, clients, durationMs: seconds * 1000, prefix: 'upd-', rate });
     return summarise(`updates at ${rate}/s`, clients, result);

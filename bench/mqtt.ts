@@ -6,12 +6,10 @@
  * its event-loop delay is the hub's.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { DEFAULT_CONFIG } from '../src/config.js';
-import { startHub } from '../src/hub.js';
-import { silentLogger } from '../src/log.js';
 import { Worker } from 'node:worker_threads';
 import type { SimWorkerCommand, SimWorkerData, SimWorkerEvent } from './sim-worker.js';
 import type { SubscriberCommand, SubscriberEvent, SubscriberWorkerData } from './subscriber-worker.js';
+import { startTestHub } from '../test/support/hub.js';
 
 export interface MqttBenchResult {
   readonly clients: number;
@@ -33,10 +31,7 @@ export interface NotifyOptions {
 }
 
 export async function benchNotifyMqtt(clients = 1000, seconds = 10, progress: (line: string) => void = () => {}, options: NotifyOptions = {}): Promise<MqttBenchResult> {
-  const hub = await startHub(
-    { ...DEFAULT_CONFIG, coapPort: 0, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', logLevel: 'silent', autoObserve: ['/3303/0/5700'] },
-    silentLogger(),
-  );
+  const hub = await startTestHub({ autoObserve: ['/3303/0/5700'] });
   const prefix = 'mq-';
   const shared = new SharedArrayBuffer(clients * Float64Array.BYTES_PER_ELEMENT);
   const counterBuffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);

@@ -6,9 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { DEFAULT_CONFIG, type HubConfig } from '../src/config.js';
-import { startHub } from '../src/hub.js';
-import { silentLogger } from '../src/log.js';
+import { startTestHub } from '../test/support/hub.js';
 import type { LoadWorkerData, LoadWorkerResult } from './load-worker.js';
 
 export interface ScaleResult {
@@ -32,9 +30,8 @@ function collect(): { heap: number; rss: number } {
 
 export async function benchScale(clients = 100_000, progress: (line: string) => void = () => {}): Promise<ScaleResult> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'lwm2m-hub-scale-'));
-  const config: HubConfig = { ...DEFAULT_CONFIG, coapPort: 0, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', logLevel: 'silent', dataDir };
   try {
-    const hub = await startHub(config, silentLogger());
+    const hub = await startTestHub({ dataDir });
     const before = collect();
     const sockets = Math.min(1000, clients);
     const started = performance.now();
@@ -55,7 +52,7 @@ export async function benchScale(clients = 100_000, progress: (line: string) => 
     await hub.stop();
 
     const restartStarted = performance.now();
-    const again = await startHub({ ...config, coapPort: hub.coap.port }, silentLogger());
+    const again = await startTestHub({ dataDir, coapPort: hub.coap.port });
     const restartMs = performance.now() - restartStarted;
     const restored = await again.store.count();
     await again.stop();

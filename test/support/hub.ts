@@ -2,7 +2,7 @@ import { DEFAULT_CONFIG, type HubConfig } from '../../src/config.js';
 import { startHub, type Hub } from '../../src/hub.js';
 import { silentLogger } from '../../src/log.js';
 
-/** A hub on ephemeral ports of every listener, quiet, with fast CoAP timers unless told otherwise. */
+/** A hub on ephemeral ports of every listener, on loopback, quiet; otherwise the defaults (tests and benches alike). */
 export async function startTestHub(overrides: Partial<HubConfig> = {}): Promise<Hub> {
   return startHub(
     {

@@ -682,16 +682,19 @@ export class CoapEndpoint {
     }
   }
 
+  /** RFC 7252 §4.5: a CON or NON seen before is acted on once; a CON gets the same reply again. */
+  private answeredBefore(duplicateKey: string, message: CoapMessage, peer: Peer): boolean {
+    const seen = this.duplicates.get(duplicateKey);
+    if (!seen) return false;
+    if (seen.state === 'answered' && seen.reply && message.type === MessageType.CON) this.send(seen.reply, peer);
+    return true;
+  }
+
   private receiveRequest(message: CoapMessage, peer: Peer): void {
     if (this.draining) return;
     const confirmable = message.type === MessageType.CON;
     const duplicateKey = `${peerKey(peer)}#${message.messageId}`;
-    const seen = this.duplicates.get(duplicateKey);
-    if (seen) {
-      // RFC 7252 §4.5: act on a duplicate once; repeat the ACK/response for a CON.
-      if (seen.state === 'answered' && seen.reply && confirmable) this.send(seen.reply, peer);
-      return;
-    }
+    if (this.answeredBefore(duplicateKey, message, peer)) return;
     // RFC 7252 §5.4.1: an unrecognised critical option in a CON request gets 4.02; in a NON it rejects the message.
     const unknownCritical = message.options.find((o) => isCritical(o.number) && !isKnownOption(o.number));
     if (unknownCritical) {
@@ -894,11 +897,7 @@ export class CoapEndpoint {
   private receiveSeparateResponse(message: CoapMessage, peer: Peer): void {
     const confirmable = message.type === MessageType.CON;
     const duplicateKey = `${peerKey(peer)}#${message.messageId}`;
-    const seen = this.duplicates.get(duplicateKey);
-    if (seen) {
-      if (seen.state === 'answered' && seen.reply && confirmable) this.send(seen.reply, peer);
-      return;
-    }
+    if (this.answeredBefore(duplicateKey, message, peer)) return;
     const exchange = this.byToken.get(`${peerKey(peer)}#${message.token.toString('hex')}`);
     if (exchange) {
       const ack = confirmable ? encodeMessage(emptyMessage(MessageType.ACK, message.messageId)) : undefined;

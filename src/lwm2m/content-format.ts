@@ -21,11 +21,6 @@ export const FORMAT_NAMES: Readonly<Record<string, number>> = {
   'lwm2m-cbor': ContentFormat.LWM2M_CBOR,
 };
 
-const LEGACY_OF: Readonly<Record<number, number>> = {
-  [ContentFormat.TLV]: ContentFormat.TLV_LEGACY,
-  [ContentFormat.JSON]: ContentFormat.JSON_LEGACY,
-};
-
 /** Formats that carry object and instance payloads (not only single values). */
 const TREE_FORMATS: ReadonlySet<number> = new Set([
   ContentFormat.TLV,
@@ -55,9 +50,4 @@ export function preferredFormat(registration: Registration, lastSeen: number | u
     if (announced.includes(ContentFormat.TLV)) return ContentFormat.TLV;
   }
   return ContentFormat.SENML_CBOR;
-}
-
-/** The legacy code of a format when the client is known to use legacy codes. */
-export function legacyVariant(format: number, usesLegacy: boolean): number {
-  return usesLegacy ? (LEGACY_OF[format] ?? format) : format;
 }

@@ -104,7 +104,7 @@ export class DeviceApi {
   async write(endpoint: string, path: Lwm2mPath, node: Lwm2mNode, settings: RequestSettings & { partial?: boolean } = {}): Promise<Lwm2mResponse> {
     if (path.length < 2) throw new Lwm2mRequestError('bad_request', endpoint, 'write needs an object instance, resource or resource instance path', path);
     const registration = await this.registration(endpoint);
-    const format = settings.format ?? this.writeFormatFor(registration, path);
+    const format = settings.format ?? this.formatFor(registration);
     const payload = this.encode(endpoint, format, node, path);
     const response = await this.send(
       registration,
@@ -136,7 +136,7 @@ export class DeviceApi {
     if (objectPath.length !== 1 || objectId === undefined) throw new Lwm2mRequestError('bad_request', endpoint, 'create needs an object path', objectPath);
     const registration = await this.registration(endpoint);
     const id = instanceId ?? firstFreeInstance(registration, objectId);
-    const format = settings.format ?? this.writeFormatFor(registration, objectPath);
+    const format = settings.format ?? this.formatFor(registration);
     const instance: ObjectInstanceNode = { kind: 'instance', id, resources };
     const payload = this.encode(endpoint, format, { kind: 'object', id: objectId, instances: [instance] }, objectPath);
     const response = await this.send(registration, objectPath, { method: Method.POST, options: [uintOption(OptionNumber.CONTENT_FORMAT, format)], payload }, settings);
@@ -351,13 +351,9 @@ export class DeviceApi {
     return registration;
   }
 
+  /** The format to ask for, and to write in: the one the client speaks for trees (TLV is in every 1.0 client). */
   private formatFor(registration: Registration): number {
     return preferredFormat(registration, this.lastFormat.get(registration.endpoint));
-  }
-
-  /** Writes go in a format the client reads: the one it speaks for trees (TLV is in every 1.0 client). */
-  private writeFormatFor(registration: Registration, _path: Lwm2mPath): number {
-    return this.formatFor(registration);
   }
 
   private encode(endpoint: string, format: number, node: Lwm2mNode, path: Lwm2mPath): Buffer {

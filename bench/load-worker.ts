@@ -41,12 +41,21 @@ function request(messageId: number, method: number, uriPath: string[], uriQuery:
     code: method,
     messageId,
     token: Buffer.from([messageId >> 8, messageId & 0xff]),
-    options: [...uriPath.map((s) => stringOption(OptionNumber.URI_PATH, s)), ...uriQuery.map((q) => stringOption(OptionNumber.URI_QUERY, q))],
+    options: [
+      ...uriPath.map((s) => stringOption(OptionNumber.URI_PATH, s)),
+      ...uriQuery.map((q) => stringOption(OptionNumber.URI_QUERY, q)),
+    ],
     payload: Buffer.from(payload),
   });
 }
 
-async function runClient(socket: Socket, index: number, data: LoadWorkerData, deadline: number, result: { completed: number; retransmissions: number; failures: number; latenciesMs: number[] }): Promise<void> {
+async function runClient(
+  socket: Socket,
+  index: number,
+  data: LoadWorkerData,
+  deadline: number,
+  result: { completed: number; retransmissions: number; failures: number; latenciesMs: number[] },
+): Promise<void> {
   let messageId = (index * 7919) & 0xffff;
   let waiting: { id: number; resolve: (reply: Buffer) => void } | undefined;
   socket.on('message', (datagram) => {
@@ -86,7 +95,9 @@ async function runClient(socket: Socket, index: number, data: LoadWorkerData, de
     for (let n = 0; n < (data.perClient ?? 1); n++) {
       const t0 = performance.now();
       messageId = (messageId + 1) & 0xffff;
-      const reply = await exchange(request(messageId, Method.POST, ['rd'], [`ep=${data.prefix}${index}-${n}`, 'lt=864000', 'lwm2m=1.1'], '</1/0>,</3/0>,</3303/0>'));
+      const reply = await exchange(
+        request(messageId, Method.POST, ['rd'], [`ep=${data.prefix}${index}-${n}`, 'lt=864000', 'lwm2m=1.1'], '</1/0>,</3/0>,</3303/0>'),
+      );
       if (!reply) result.failures++;
       else {
         result.completed++;
@@ -97,7 +108,9 @@ async function runClient(socket: Socket, index: number, data: LoadWorkerData, de
   }
   if (data.scenario === 'update') {
     messageId = (messageId + 1) & 0xffff;
-    const registered = await exchange(request(messageId, Method.POST, ['rd'], [`ep=${data.prefix}${index}`, 'lt=86400', 'lwm2m=1.1'], '</1/0>,</3/0>'));
+    const registered = await exchange(
+      request(messageId, Method.POST, ['rd'], [`ep=${data.prefix}${index}`, 'lt=86400', 'lwm2m=1.1'], '</1/0>,</3/0>'),
+    );
     const decoded = registered ? decodeMessage(registered) : undefined;
     const location = decoded?.ok ? getStringOptions(decoded.message.options, OptionNumber.LOCATION_PATH) : [];
     if (location.length !== 2) {
@@ -132,7 +145,10 @@ async function runClient(socket: Socket, index: number, data: LoadWorkerData, de
     }
     if (data.scenario === 'register') {
       const decoded = decodeMessage(reply);
-      const location = decoded.ok ? getStringOptions(decoded.message.options, OptionNumber.LOCATION_PATH) : [];
+      // Liberal in what we accept: lwm2m-node-lib sends its location as one option, "rd/1".
+      const location = decoded.ok
+        ? getStringOptions(decoded.message.options, OptionNumber.LOCATION_PATH).flatMap((segment) => segment.split('/'))
+        : [];
       if (location.length !== 2) {
         result.failures++;
         continue;

@@ -18,7 +18,7 @@ export interface LoadResult {
   readonly failures: number;
 }
 
-function generate(data: LoadWorkerData): Promise<LoadWorkerResult> {
+export function generate(data: LoadWorkerData): Promise<LoadWorkerResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: data });
     worker.once('message', (result: LoadWorkerResult) => {
@@ -29,10 +29,18 @@ function generate(data: LoadWorkerData): Promise<LoadWorkerResult> {
   });
 }
 
-function summarise(scenario: string, clients: number, result: LoadWorkerResult): LoadResult {
+export function summarise(scenario: string, clients: number, result: LoadWorkerResult): LoadResult {
   const sorted = result.latenciesMs.sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-  return { scenario, clients, perSecond: (result.completed * 1000) / result.elapsedMs, p50Ms: at(50), p99Ms: at(99), retransmissions: result.retransmissions, failures: result.failures };
+  return {
+    scenario,
+    clients,
+    perSecond: (result.completed * 1000) / result.elapsedMs,
+    p50Ms: at(50),
+    p99Ms: at(99),
+    retransmissions: result.retransmissions,
+    failures: result.failures,
+  };
 }
 
 /** The ceiling: request/response exchanges per second one Node process serves with node:dgram. */
@@ -41,7 +49,14 @@ export async function benchEcho(clients = 100, seconds = 5): Promise<LoadResult>
   server.on('message', (datagram, rinfo) => server.send(datagram, rinfo.port, rinfo.address));
   await new Promise<void>((resolve) => server.bind(0, '::', resolve));
   try {
-    const result = await generate({ scenario: 'echo', host: '::1', port: server.address().port, clients, durationMs: seconds * 1000, prefix: 'echo-' });
+    const result = await generate({
+      scenario: 'echo',
+      host: '::1',
+      port: server.address().port,
+      clients,
+      durationMs: seconds * 1000,
+      prefix: 'echo-',
+    });
     return summarise('echo (ceiling)', clients, result);
   } finally {
     server.close();
@@ -52,7 +67,14 @@ export async function benchEcho(clients = 100, seconds = 5): Promise<LoadResult>
 export async function benchRegister(clients = 100, seconds = 5): Promise<LoadResult> {
   const hub = await startTestHub();
   try {
-    const result = await generate({ scenario: 'register', host: '::1', port: hub.coap.port, clients, durationMs: seconds * 1000, prefix: 'load-' });
+    const result = await generate({
+      scenario: 'register',
+      host: '::1',
+      port: hub.coap.port,
+      clients,
+      durationMs: seconds * 1000,
+      prefix: 'load-',
+    });
     return summarise('register+deregister pairs', clients, result);
   } finally {
     await hub.stop();
@@ -63,14 +85,23 @@ export async function benchRegister(clients = 100, seconds = 5): Promise<LoadRes
 export async function benchUpdate(clients = 100, rate = 2000, seconds = 5): Promise<LoadResult> {
   const hub = await startTestHub();
   try {
-    const result = await generate({ scenario: 'update', host: '::1', port: hub.coap.port, clients, durationMs: seconds * 1000, prefix: 'upd-', rate });
+    const result = await generate({
+      scenario: 'update',
+      host: '::1',
+      port: hub.coap.port,
+      clients,
+      durationMs: seconds * 1000,
+      prefix: 'upd-',
+      rate,
+    });
     return summarise(`updates at ${rate}/s`, clients, result);
   } finally {
     await hub.stop();
   }
 }
 
-export function formatLoadResult(r: LoadResult, ceiling?: LoadResult, exchangesPerUnit = 1): string {
+export function formatLoadResult(r: LoadResult, ceiling?: LoadResult, exchangesPerUnit = 1, peer?: LoadResult): string {
   const share = ceiling ? `  ${((100 * r.perSecond * exchangesPerUnit) / ceiling.perSecond).toFixed(0)} % of the ceiling in exchanges` : '';
-  return `${r.scenario.padEnd(26)} ${String(r.clients).padStart(4)} clients ${Math.round(r.perSecond).toLocaleString('en-US').padStart(8)} /s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  retransmissions ${r.retransmissions}  failures ${r.failures}${share}`;
+  const ratio = peer && peer.perSecond > 0 ? `, ${(r.perSecond / peer.perSecond).toFixed(1)}× lwm2m-node-lib` : '';
+  return `${r.scenario.padEnd(26)} ${String(r.clients).padStart(4)} clients ${Math.round(r.perSecond).toLocaleString('en-US').padStart(8)} /s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  retransmissions ${r.retransmissions}  failures ${r.failures}${share}${ratio}`;
 }

@@ -5,6 +5,7 @@
  * --quick runs each scenario with tiny N (the smoke run `npm test` does); --profile
  * writes a CPU profile of this process (the server side) per scenario to bench/results/.
  * Scenarios: register, update, read, notify, scale, codecs (default), and notify-sse, store, blockwise.
+ * register and read also run lwm2m-node-lib (the peer) under the same load and print the ratio.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -15,6 +16,7 @@ import { benchTlv, formatResult, type BenchResult } from './codecs.js';
 import { benchNotifySse, benchRestRead, formatDeviceResult } from './device.js';
 import { benchEcho, benchRegister, benchUpdate, formatLoadResult } from './load.js';
 import { benchNotifyMqtt, formatMqttResult } from './mqtt.js';
+import { benchApiRead, benchPeerRead, benchPeerRegister, formatReadResult } from './peer.js';
 import { benchScale, formatScaleResult } from './scale.js';
 import { benchSenmlCbor } from './senml.js';
 import { benchStores, formatStoreResult } from './store.js';
@@ -34,10 +36,13 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
     const [clients, seconds] = quick ? [4, 1] : [100, 5];
     const ceiling = await benchEcho(clients, seconds);
     const register = await benchRegister(clients, seconds);
+    const peer = await benchPeerRegister(clients, seconds);
     // A register+deregister pair is two request/response exchanges.
     return {
-      lines: [formatLoadResult(ceiling), formatLoadResult(register, ceiling, 2)],
+      lines: [formatLoadResult(ceiling), formatLoadResult(register, ceiling, 2, peer), formatLoadResult(peer, ceiling, 2)],
       figures: {
+        'peer.register.pairsPerSecond': peer.perSecond,
+        'register.timesPeer': register.perSecond / peer.perSecond,
         'echo.exchangesPerSecond': ceiling.perSecond,
         'register.pairsPerSecond': register.perSecond,
         'register.p50Ms': register.p50Ms,
@@ -51,8 +56,20 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
     return { lines: [formatLoadResult(r)], figures: { 'update.perSecond': r.perSecond, 'update.p50Ms': r.p50Ms, 'update.p99Ms': r.p99Ms } };
   },
   read: async () => {
-    const r = await benchRestRead(quick ? 4 : 100, quick ? 1 : 5);
-    return { lines: [formatDeviceResult(r)], figures: { 'read.perSecond': r.perSecond, 'read.p99Ms': r.p99Ms ?? 0 } };
+    const [clients, seconds] = quick ? [4, 1] : [100, 5];
+    const rest = await benchRestRead(clients, seconds);
+    const api = await benchApiRead(clients, seconds);
+    const peer = await benchPeerRead(clients, seconds);
+    return {
+      lines: [formatDeviceResult(rest), formatReadResult(api, peer), formatReadResult(peer)],
+      figures: {
+        'read.perSecond': rest.perSecond,
+        'read.p99Ms': rest.p99Ms ?? 0,
+        'read.api.perSecond': api.perSecond,
+        'peer.read.perSecond': peer.perSecond,
+        'read.api.timesPeer': api.perSecond / peer.perSecond,
+      },
+    };
   },
   notify: async () => {
     const [clients, seconds] = quick ? [10, 1] : [1000, 10];
@@ -62,7 +79,11 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
     const q0 = await benchNotifyMqtt(clients, seconds, say, { rate: half, qos: 0 });
     const q1 = await benchNotifyMqtt(clients, seconds, say, { rate: half, qos: 1 });
     return {
-      lines: [formatMqttResult(burst, 'bursts, QoS 0'), formatMqttResult(q0, `steady ${half}/s, QoS 0`), formatMqttResult(q1, `steady ${half}/s, QoS 1`)],
+      lines: [
+        formatMqttResult(burst, 'bursts, QoS 0'),
+        formatMqttResult(q0, `steady ${half}/s, QoS 0`),
+        formatMqttResult(q1, `steady ${half}/s, QoS 1`),
+      ],
       figures: {
         'notify.perSecond': burst.perSecond,
         'notify.p99Ms': burst.p99Ms,
@@ -76,12 +97,19 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
     const r = await benchScale(quick ? 200 : 100_000, say);
     return {
       lines: [formatScaleResult(r)],
-      figures: { 'scale.registrationsPerSecond': r.registrationsPerSecond, 'scale.heapBytesPerClient': r.heapBytesPerClient, 'scale.restartMs': r.restartMs },
+      figures: {
+        'scale.registrationsPerSecond': r.registrationsPerSecond,
+        'scale.heapBytesPerClient': r.heapBytesPerClient,
+        'scale.restartMs': r.restartMs,
+      },
     };
   },
   codecs: async () => {
     const results: BenchResult[] = [...benchTlv(quick ? 50 : 500), ...benchSenmlCbor(quick ? 50 : 1000)];
-    return { lines: results.map(formatResult), figures: Object.fromEntries(results.map((r) => [`codecs.${r.name}.opsPerSec`, r.opsPerSec])) };
+    return {
+      lines: results.map(formatResult),
+      figures: Object.fromEntries(results.map((r) => [`codecs.${r.name}.opsPerSec`, r.opsPerSec])),
+    };
   },
   'notify-sse': async () => {
     const r = await benchNotifySse(quick ? 4 : 100, quick ? 1 : 5);
@@ -99,7 +127,7 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
 
 /** Which way is better: rates up, times and sizes down. */
 function higherIsBetter(name: string): boolean {
-  return /perSecond|PerSec|percentOfCeiling/i.test(name);
+  return /perSecond|PerSec|percentOfCeiling|timesPeer/i.test(name);
 }
 
 const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
@@ -108,7 +136,12 @@ const names = wanted.length > 0 ? wanted : ['register', 'update', 'read', 'notif
 const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 console.log(`# lwm2m-hub bench: ${machine}${quick ? ' (quick)' : ''}`);
 console.log('# server options: defaults, memory store (scale: file store), embedded broker, all on loopback');
-const summary: { machine: string; quick: boolean; date: string; figures: Record<string, number> } = { machine, quick, date: new Date().toISOString(), figures: {} };
+const summary: { machine: string; quick: boolean; date: string; figures: Record<string, number> } = {
+  machine,
+  quick,
+  date: new Date().toISOString(),
+  figures: {},
+};
 mkdirSync(resultsDir, { recursive: true });
 for (const name of names) {
   const scenario = scenarios[name];

@@ -20,11 +20,13 @@ const FLUSH_INTERVAL_MS = 1000;
 
 export async function withPersistentRetained(inner: MqttTransport, dataDir: string, logger: Logger): Promise<MqttTransport> {
   await mkdir(dataDir, { recursive: true });
-  const retained = new Map<string, string>();
+  // Buffers, not strings: the same bytes are what the embedded broker retains (the
+  // transport hands a Buffer on uncopied), and they live outside the JS heap.
+  const retained = new Map<string, Buffer>();
   const log = await AppendLog.open<RetainedRecord>(path.join(dataDir, RETAINED_LOG), {
     replay: (record) => {
       if (record.payload === null) retained.delete(record.topic);
-      else retained.set(record.topic, record.payload);
+      else retained.set(record.topic, Buffer.from(record.payload));
     },
     onCorrupt: (problem) => logger.warn({ ...problem }, 'damaged retained-message record skipped'),
   });
@@ -32,26 +34,36 @@ export async function withPersistentRetained(inner: MqttTransport, dataDir: stri
   for (const [topic, payload] of retained) inner.publish({ topic, payload, retain: true });
   if (retained.size > 0) logger.info({ messages: retained.size }, 'retained MQTT messages restored');
 
-  const dirty = new Map<string, string | null>();
+  const dirty = new Map<string, Buffer | null>();
+  const record = (topic: string, payload: Buffer | null): RetainedRecord => ({
+    topic,
+    payload: payload === null ? null : payload.toString('utf8'),
+  });
   const flush = async () => {
     if (dirty.size === 0) return;
-    const batch = [...dirty].map(([topic, payload]) => ({ topic, payload }));
+    const batch = [...dirty].map(([topic, payload]) => record(topic, payload));
     dirty.clear();
-    await Promise.all(batch.map((record) => log.append(record)));
-    if (log.length > 2 * retained.size + 1000) await log.compact([...retained].map(([topic, payload]) => ({ topic, payload })));
+    await Promise.all(batch.map((entry) => log.append(entry)));
+    if (log.length > 2 * retained.size + 1000) await log.compact([...retained].map(([topic, payload]) => record(topic, payload)));
   };
-  const timer = setInterval(() => flush().catch((error: unknown) => logger.error({ err: error }, 'cannot persist retained MQTT messages')), FLUSH_INTERVAL_MS);
+  const timer = setInterval(
+    () => flush().catch((error: unknown) => logger.error({ err: error }, 'cannot persist retained MQTT messages')),
+    FLUSH_INTERVAL_MS,
+  );
   timer.unref();
 
   return {
     publish(message: PublishRequest) {
-      inner.publish(message);
-      if (!message.retain) return;
-      const payload = Buffer.isBuffer(message.payload) ? message.payload.toString('utf8') : message.payload;
+      if (!message.retain) {
+        inner.publish(message);
+        return;
+      }
+      const payload = Buffer.isBuffer(message.payload) ? message.payload : Buffer.from(message.payload);
+      inner.publish({ ...message, payload });
       // MQTT 3.1.1 §3.3.1.3: an empty retained payload clears the topic.
-      if (payload === '') retained.delete(message.topic);
+      if (payload.length === 0) retained.delete(message.topic);
       else retained.set(message.topic, payload);
-      dirty.set(message.topic, payload === '' ? null : payload);
+      dirty.set(message.topic, payload.length === 0 ? null : payload);
     },
     subscribe: (filters, onMessage) => inner.subscribe(filters, onMessage),
     stats: () => inner.stats(),

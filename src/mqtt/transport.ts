@@ -30,6 +30,14 @@ export interface MqttTransport {
   close(): Promise<void>;
 }
 
+/**
+ * A Buffer is handed on as it is, not copied: the retained store keeps the same bytes
+ * that Aedes retains, so 100 000 retained registrations are held once.
+ */
+function toBuffer(payload: string | Buffer): Buffer {
+  return Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
+}
+
 /** Publishes into the embedded broker directly, with no network hop. */
 export function embeddedTransport(aedes: Aedes, logger: Logger): MqttTransport {
   let published = 0;
@@ -38,7 +46,7 @@ export function embeddedTransport(aedes: Aedes, logger: Logger): MqttTransport {
     publish(message) {
       published++;
       aedes.publish(
-        { cmd: 'publish', topic: message.topic, payload: Buffer.from(message.payload), qos: 0, retain: message.retain, dup: false },
+        { cmd: 'publish', topic: message.topic, payload: toBuffer(message.payload), qos: 0, retain: message.retain, dup: false },
         (error?: Error) => {
           if (error) {
             dropped++;
@@ -75,7 +83,10 @@ const MAX_RECONNECT_MS = 30_000;
  * messages wait in a bounded buffer (the oldest are dropped first, and counted);
  * reconnection backs off from 1 s to 30 s.
  */
-export async function externalTransport(url: string, options: { bufferSize: number; logger: Logger; clientId?: string }): Promise<MqttTransport> {
+export async function externalTransport(
+  url: string,
+  options: { bufferSize: number; logger: Logger; clientId?: string },
+): Promise<MqttTransport> {
   const { logger } = options;
   const clientOptions: IClientOptions = {
     protocolVersion: 5,
@@ -161,4 +172,3 @@ export async function externalTransport(url: string, options: { bufferSize: numb
     },
   };
 }
-

@@ -9,8 +9,7 @@
  * requests to one handler and matches responses to the requests we sent.
  */
 import { createHash, randomInt } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
-import { isIPv4 } from 'node:net';
+import type { Socket } from 'node:dgram';
 import type { Logger } from 'pino';
 import {
   Block1Reassembly,
@@ -50,12 +49,12 @@ import {
   exchangeLifetimeMs,
   MAX_DATAGRAM_BYTES,
   maxTransmitWaitMs,
-  SOCKET_BUFFER_BYTES,
   TOKEN_LENGTH,
   type TransmissionParameters,
 } from './parameters.js';
 import { randomBytesPooled } from '../random.js';
 import { formatPeer, normalizeAddress, peerKey, type Peer } from './peer.js';
+import { bindUdpSocket, sendAddress, type SecureDatagramTransport, type TransportSecurity } from './transport.js';
 
 export interface IncomingRequest {
   readonly peer: Peer;
@@ -68,6 +67,8 @@ export interface IncomingRequest {
   readonly uriPath: readonly string[];
   readonly uriQuery: readonly string[];
   readonly contentFormat: number | undefined;
+  /** Present exactly when the request came through a DTLS session (then `peer.secure` is set too). */
+  readonly security?: TransportSecurity;
 }
 
 export interface OutgoingResponse {
@@ -217,6 +218,8 @@ export class CoapEndpoint {
 
   private readonly socket: Socket;
   private readonly ipv6Socket: boolean;
+  /** The DTLS server carrying CoAP for peers with `secure` set (attachSecureTransport). */
+  private secure: SecureDatagramTransport | undefined;
   private readonly transmission: TransmissionParameters;
   private readonly logger: Logger | undefined;
   private readonly duplicates: DuplicateCache;
@@ -272,34 +275,28 @@ export class CoapEndpoint {
   }
 
   static async bind(options: CoapEndpointOptions = {}): Promise<CoapEndpoint> {
-    const host = options.host ?? '::';
-    const ipv6Socket = !isIPv4(host);
-    // RFC 4038 §4.2 dual stack: one AF_INET6 socket with IPV6_V6ONLY off serves IPv4 through mapped addresses.
-    const socket = createSocket({ type: ipv6Socket ? 'udp6' : 'udp4', ipv6Only: false });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind({ port: options.port ?? 0, address: host, exclusive: true }, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    for (const [name, set] of [
-      ['receive', (size: number) => socket.setRecvBufferSize(size)],
-      ['send', (size: number) => socket.setSendBufferSize(size)],
-    ] as const) {
-      try {
-        set(SOCKET_BUFFER_BYTES);
-      } catch (error) {
-        options.logger?.warn({ err: error, buffer: name }, 'cannot enlarge the UDP socket buffer');
-      }
-    }
-    options.logger?.debug({ receive: socket.getRecvBufferSize(), send: socket.getSendBufferSize() }, 'UDP socket buffers');
-    return new CoapEndpoint(socket, ipv6Socket, options);
+    const { socket, ipv6 } = await bindUdpSocket(options.host ?? '::', options.port ?? 0, options.logger);
+    return new CoapEndpoint(socket, ipv6, options);
   }
 
   address(): { address: string; port: number } {
     const { address, port } = this.socket.address();
     return { address, port };
+  }
+
+  /**
+   * Serves CoAP over a secure transport too (RFC 7252 §9, `coaps://`): its peers have `secure`
+   * set, their requests carry `security`, and what is sent to them goes through it. The endpoint
+   * closes it when it closes.
+   */
+  attachSecureTransport(transport: SecureDatagramTransport): void {
+    this.secure = transport;
+    transport.onDatagram = (datagram, peer, security) => this.receive(datagram, peer, security);
+  }
+
+  /** Where the secure transport listens, if there is one. */
+  secureAddress(): { address: string; port: number } | undefined {
+    return this.secure?.address();
   }
 
   /**
@@ -324,6 +321,7 @@ export class CoapEndpoint {
     this.served.clear();
     this.observeTemplates.clear();
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+    await this.secure?.close();
   }
 
   /**
@@ -656,7 +654,7 @@ export class CoapEndpoint {
     else exchange.resolve(outcome);
   }
 
-  private receive(datagram: Buffer, peer: Peer): void {
+  private receive(datagram: Buffer, peer: Peer, security?: TransportSecurity): void {
     const decoded = decodeMessage(datagram);
     if (!decoded.ok) {
       this.logger?.debug({ peer: formatPeer(peer), reason: decoded.reason }, 'malformed CoAP datagram');
@@ -674,7 +672,7 @@ export class CoapEndpoint {
         return;
       case MessageType.CON:
       case MessageType.NON:
-        if (isRequestCode(message.code)) this.receiveRequest(message, peer);
+        if (isRequestCode(message.code)) this.receiveRequest(message, peer, security);
         else if (isResponseCode(message.code)) this.receiveSeparateResponse(message, peer);
         // RFC 7252 §4.3: a CON empty message ("CoAP ping") or one with a code from a reserved class is answered with RST.
         else if (message.type === MessageType.CON) this.send(encodeMessage(emptyMessage(MessageType.RST, message.messageId)), peer);
@@ -690,7 +688,7 @@ export class CoapEndpoint {
     return true;
   }
 
-  private receiveRequest(message: CoapMessage, peer: Peer): void {
+  private receiveRequest(message: CoapMessage, peer: Peer, security: TransportSecurity | undefined): void {
     if (this.draining) return;
     const confirmable = message.type === MessageType.CON;
     const duplicateKey = `${peerKey(peer)}#${message.messageId}`;
@@ -746,7 +744,7 @@ export class CoapEndpoint {
         return;
       }
     }
-    const request: IncomingRequest = {
+    let request: IncomingRequest = {
       peer,
       method: message.code,
       confirmable,
@@ -758,6 +756,7 @@ export class CoapEndpoint {
       uriQuery: getStringOptions(options, OptionNumber.URI_QUERY),
       contentFormat: getUintOption(options, OptionNumber.CONTENT_FORMAT),
     };
+    if (security) request = { ...request, security };
     void this.handle(request).then((response) => {
       let shaped = this.shapeResponse(bodyKey, response, block2, peer);
       // RFC 7959 §2.3: the response to the last block carries its Block1 option (M unset).
@@ -963,9 +962,11 @@ export class CoapEndpoint {
       this.logger?.error({ peer: formatPeer(peer), bytes: datagram.length }, 'datagram too large, not sent');
       return;
     }
-    // A dual-stack socket reaches IPv4 peers through their IPv4-mapped IPv6 address.
-    const address = this.ipv6Socket && isIPv4(peer.address) ? `::ffff:${peer.address}` : peer.address;
-    this.socket.send(datagram, peer.port, address, (error) => {
+    if (peer.secure) {
+      this.secure?.send(datagram, peer);
+      return;
+    }
+    this.socket.send(datagram, peer.port, sendAddress(this.ipv6Socket, peer.address), (error) => {
       if (error) this.logger?.warn({ err: error, peer: formatPeer(peer) }, 'CoAP send failed');
     });
   }

@@ -9,6 +9,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 export interface Peer {
   readonly address: string;
   readonly port: number;
+  /** Reached through a DTLS session (`coaps://`, the DTLS port) rather than plain UDP: another peer than the same address and port without it. */
+  readonly secure?: true;
 }
 
 const MAPPED_PREFIX = '::ffff:';
@@ -30,10 +32,11 @@ export function isIpAddress(address: string): boolean {
 }
 
 export function peerKey(peer: Peer): string {
-  return `${peer.address}|${peer.port}`;
+  return peer.secure ? `dtls:${peer.address}|${peer.port}` : `${peer.address}|${peer.port}`;
 }
 
-/** `[::1]:5683` or `127.0.0.1:5683`, as in a URI authority. */
+/** `[::1]:5683` or `127.0.0.1:5683`, as in a URI authority; `coaps://[::1]:5684` for a peer reached over DTLS. */
 export function formatPeer(peer: Peer): string {
-  return addressFamily(peer.address) === 6 ? `[${peer.address}]:${peer.port}` : `${peer.address}:${peer.port}`;
+  const authority = addressFamily(peer.address) === 6 ? `[${peer.address}]:${peer.port}` : `${peer.address}:${peer.port}`;
+  return peer.secure ? `coaps://${authority}` : authority;
 }

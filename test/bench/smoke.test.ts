@@ -13,11 +13,12 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 describe('npm run bench', () => {
   it('runs every scenario with tiny N', async () => {
     await run('npx', ['tsc', '-p', 'tsconfig.json', '--outDir', 'dist-bench'], { cwd: root, timeout: 170_000 });
-    const { stdout } = await run(process.execPath, ['--expose-gc', 'dist-bench/bench/run.js', '--quick', 'register', 'update', 'read', 'notify', 'scale', 'codecs', 'notify-sse', 'store', 'blockwise'], {
+    const { stdout } = await run(process.execPath, ['--expose-gc', 'dist-bench/bench/run.js', '--quick', 'register', 'update', 'read', 'notify', 'scale', 'codecs', 'notify-sse', 'store', 'blockwise', 'dtls'], {
       cwd: root,
       timeout: 170_000,
     });
-    for (const scenario of ['register', 'update', 'read', 'notify', 'scale', 'codecs', 'notify-sse', 'store', 'blockwise']) expect(stdout).toContain(`## ${scenario}`);
+    for (const scenario of ['register', 'update', 'read', 'notify', 'scale', 'codecs', 'notify-sse', 'store', 'blockwise', 'dtls']) expect(stdout).toContain(`## ${scenario}`);
+    expect(stdout).toMatch(/DTLS handshakes .* \/s/);
     expect(stdout).toMatch(/register\+deregister pairs .* \/s/);
     expect(stdout).toMatch(/% of the ceiling/);
   }, 360_000);

@@ -30,7 +30,7 @@ describe('lwm2m-hub command', () => {
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`stops cleanly with exit code 0 on ${signal}`, async () => {
-      const run = start(['--coap-port', '0', '--http-port', '0', '--mqtt-port', '0', '--http-host', '127.0.0.1', '--mqtt-host', '127.0.0.1']);
+      const run = start(['--coap-port', '0', '--coaps-port', '0', '--http-port', '0', '--mqtt-port', '0', '--http-host', '127.0.0.1', '--mqtt-host', '127.0.0.1']);
       await new Promise<void>((resolve, reject) => {
         const check = setInterval(() => {
           if (run.output().stdout.includes('lwm2m-hub started')) {

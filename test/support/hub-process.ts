@@ -35,8 +35,10 @@ export class HubProcess {
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
+  /** Without `--coaps-port` in `args`, the DTLS listener takes an ephemeral port (tests run side by side). */
   static async start(args: string[]): Promise<HubProcess> {
-    const hub = new HubProcess(spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const withCoaps = args.includes('--coaps-port') ? args : [...args, '--coaps-port', '0'];
+    const hub = new HubProcess(spawn(process.execPath, [CLI, ...withCoaps], { stdio: ['ignore', 'pipe', 'pipe'] }));
     const deadline = Date.now() + 15_000;
     while (!hub.output.includes('lwm2m-hub started')) {
       if (hub.child.exitCode !== null) throw new Error(`hub exited early:\n${hub.output}`);

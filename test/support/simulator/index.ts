@@ -32,6 +32,7 @@ import { formatPath, parsePath, pathStartsWith, tryParsePath, type Lwm2mPath } f
 import { AttributeStore, discoverLinks, parseWriteAttributes } from './attributes.js';
 import { loadDefaultState, shippedModel, typedValue } from './defaults.js';
 import { codecs, FormatPolicy, type Lwm2mVersion } from './formats.js';
+import type { DtlsClientOptions } from '../dtls-client.js';
 import { Radio } from './radio.js';
 import { ObjectTree, OperationError, type Leaf } from './tree.js';
 
@@ -65,6 +66,8 @@ export interface SimulatorOptions {
    * Default 1024 (only bodies over 1 KiB are split).
    */
   readonly blockSize?: number;
+  /** Talk CoAP over DTLS with this PSK (`serverPort` is then the DTLS port): the handshake is done in start(). */
+  readonly dtls?: DtlsClientOptions;
 }
 
 /** One request the simulator received from the server. */
@@ -151,6 +154,7 @@ export class LwM2mSimulator {
       const radio = await Radio.open(
         { address: serverAddress, port: options.serverPort },
         { address: loopback, port: endpoint.address().port },
+        options.dtls,
       );
       return new LwM2mSimulator(options, model, endpoint, radio);
     } catch (error) {

@@ -15,6 +15,7 @@ import { isIPv4 } from 'node:net';
 import { EMPTY_CODE, isRequestCode } from '../../../src/coap/codes.js';
 import { MessageType } from '../../../src/coap/message.js';
 import { normalizeAddress, type Peer } from '../../../src/coap/peer.js';
+import { DtlsClientConnection, type DtlsClientOptions } from '../dtls-client.js';
 
 export class Radio {
   /** Off: requests from the server are lost, as with a device whose radio sleeps. */
@@ -28,14 +29,17 @@ export class Radio {
     readonly server: Peer,
     /** The client's CoapEndpoint. */
     private readonly client: Peer,
+    /** With DTLS (coaps://), what the client sends is encrypted here, and what the server sends decrypted. */
+    private readonly dtls?: DtlsClientConnection,
   ) {
     socket.on('message', (datagram, rinfo) => this.relay(datagram, { address: normalizeAddress(rinfo.address), port: rinfo.port }));
+    if (dtls) dtls.onData = (plaintext) => this.fromServer(plaintext);
     // A send to a closed port may report ICMP unreachable on the next operation; a lost datagram is all it means.
     socket.on('error', () => undefined);
   }
 
-  /** Opens the radio facing `server`, relaying to the client endpoint at `client`. */
-  static async open(server: Peer, client: Peer): Promise<Radio> {
+  /** Opens the radio facing `server`, relaying to the client endpoint at `client`; with `dtls`, after a DTLS handshake. */
+  static async open(server: Peer, client: Peer, dtls?: DtlsClientOptions): Promise<Radio> {
     const ipv4 = isIPv4(server.address);
     const socket = createSocket({ type: ipv4 ? 'udp4' : 'udp6' });
     await new Promise<void>((resolve, reject) => {
@@ -45,7 +49,17 @@ export class Radio {
         resolve();
       });
     });
-    return new Radio(socket, server, client);
+    if (!dtls) return new Radio(socket, server, client);
+    const connection = new DtlsClientConnection(dtls, (datagram) => socket.send(datagram, server.port, server.address));
+    const radio = new Radio(socket, server, client, connection);
+    connection.start();
+    try {
+      await connection.connected;
+    } catch (error) {
+      await radio.close();
+      throw error;
+    }
+    return radio;
   }
 
   /** The port the server sees the client on. */
@@ -59,15 +73,22 @@ export class Radio {
   }
 
   close(): Promise<void> {
+    this.dtls?.close();
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 
   private relay(datagram: Buffer, from: Peer): void {
     if (samePeer(from, this.client)) {
-      this.socket.send(datagram, this.server.port, this.server.address);
+      if (this.dtls) this.dtls.send(datagram);
+      else this.socket.send(datagram, this.server.port, this.server.address);
       return;
     }
     if (!samePeer(from, this.server)) return;
+    if (this.dtls) this.dtls.receive(datagram);
+    else this.fromServer(datagram);
+  }
+
+  private fromServer(datagram: Buffer): void {
     if (this.off && isRequestOrPing(datagram)) {
       this.lost++;
       return;

@@ -1,0 +1,70 @@
+/**
+ * The seam between the CoAP endpoint and what carries its datagrams: the plain UDP
+ * socket (bound here, for the endpoint and the DTLS server alike) and, beside it, a
+ * secure transport (the DTLS server of ./dtls) for peers whose Peer has `secure` set.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv4 } from 'node:net';
+import type { Logger } from 'pino';
+import { SOCKET_BUFFER_BYTES } from './parameters.js';
+import type { Peer } from './peer.js';
+
+/** What the endpoint learns of a datagram that came through a secure session. */
+export interface TransportSecurity {
+  /** The PSK identity the peer authenticated with (RFC 4279). */
+  readonly pskIdentity: string;
+}
+
+/**
+ * A transport carrying CoAP datagrams inside secure sessions: it hands the endpoint the
+ * plaintext of each datagram with its peer (`secure` set) and sends plaintext to a peer
+ * over that peer's session.
+ */
+export interface SecureDatagramTransport {
+  /** Set by the endpoint that uses this transport. */
+  onDatagram: ((datagram: Buffer, peer: Peer, security: TransportSecurity) => void) | undefined;
+  /** Sends over the peer's session; a peer without an established session gets nothing (the CoAP layer retransmits, then times out). */
+  send(datagram: Buffer, peer: Peer): void;
+  address(): { address: string; port: number };
+  close(): Promise<void>;
+}
+
+export interface BoundSocket {
+  readonly socket: Socket;
+  /** An AF_INET6 socket, which reaches IPv4 peers through their mapped address. */
+  readonly ipv6: boolean;
+}
+
+/**
+ * Binds a UDP socket: `::` listens on IPv6 and IPv4 on one port (RFC 4038 §4.2 dual stack,
+ * one AF_INET6 socket with IPV6_V6ONLY off serving IPv4 through mapped addresses); an IPv4
+ * literal binds an IPv4-only socket. The kernel buffers are enlarged (SOCKET_BUFFER_BYTES).
+ */
+export async function bindUdpSocket(host: string, port: number, logger: Logger | undefined): Promise<BoundSocket> {
+  const ipv6 = !isIPv4(host);
+  const socket = createSocket({ type: ipv6 ? 'udp6' : 'udp4', ipv6Only: false });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind({ port, address: host, exclusive: true }, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  for (const [name, set] of [
+    ['receive', (size: number) => socket.setRecvBufferSize(size)],
+    ['send', (size: number) => socket.setSendBufferSize(size)],
+  ] as const) {
+    try {
+      set(SOCKET_BUFFER_BYTES);
+    } catch (error) {
+      logger?.warn({ err: error, buffer: name }, 'cannot enlarge the UDP socket buffer');
+    }
+  }
+  logger?.debug({ receive: socket.getRecvBufferSize(), send: socket.getSendBufferSize() }, 'UDP socket buffers');
+  return { socket, ipv6 };
+}
+
+/** The address to send to: a dual-stack socket reaches IPv4 peers through their IPv4-mapped IPv6 address. */
+export function sendAddress(ipv6Socket: boolean, address: string): string {
+  return ipv6Socket && isIPv4(address) ? `::ffff:${address}` : address;
+}

@@ -11,8 +11,21 @@ import { LOG_LEVELS, type LogLevel } from './log.js';
 export interface HubConfig {
   readonly coapHost: string;
   readonly coapPort: number;
+  /** CoAP over DTLS 1.2 (PSK) port, on coapHost; undefined (`--coaps-port off`): no DTLS listener. */
+  readonly coapsPort: number | undefined;
+  /** Clients without a security entry may register over plain CoAP (a client with one must use DTLS). */
+  readonly allowUnsecured: boolean;
+  /** JSON file of PSK entries (`[{"endpoint", "identity", "key"}]`) put into the security store at start. */
+  readonly securityFile: string | undefined;
   readonly httpHost: string;
   readonly httpPort: number;
+  /** HTTP Basic credentials for the REST API, the event stream and the web page (all but /healthz). */
+  readonly httpAuth: BasicCredentials | undefined;
+  /** A bearer token accepted for the same routes (RFC 6750). */
+  readonly httpToken: string | undefined;
+  /** PEM certificate and key files: HTTPS instead of HTTP on httpPort (both or neither). */
+  readonly httpTlsCert: string | undefined;
+  readonly httpTlsKey: string | undefined;
   readonly mqttHost: string;
   readonly mqttPort: number;
   readonly dataDir: string | undefined;
@@ -58,6 +71,11 @@ export interface HubConfig {
   readonly autoObserve: readonly string[];
 }
 
+export interface BasicCredentials {
+  readonly user: string;
+  readonly password: string;
+}
+
 const port = z.coerce
   .number({ error: 'must be a number' })
   .int('must be a whole number')
@@ -80,6 +98,19 @@ const pathList = z
   .transform((v) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
   .refine((paths) => paths.every((p) => p === 'all-readable' || /^\/?\d{1,5}(\/\d{1,5}){0,3}$/.test(p)), 'must be LwM2M paths separated by commas (/3303/0/5700), or all-readable');
 
+/** `off` turns a listener off; otherwise a port as above. */
+const portOrOff = z.union([z.literal('off').transform(() => undefined), port], { error: 'must be a port number from 0 to 65535, or off' });
+// RFC 7617 §2: the user-id cannot contain a colon; the password may.
+const basicCredentials = z
+  .string()
+  .regex(/^[^:]+:.+$/s, 'must be user:password (the user without ":", neither empty)')
+  .transform((v): BasicCredentials => ({ user: v.slice(0, v.indexOf(':')), password: v.slice(v.indexOf(':') + 1) }));
+const bearerToken = z
+  .string()
+  .min(16, 'must be at least 16 characters (e.g. openssl rand -hex 32)')
+  // RFC 6750 §2.1 b64token: what a client can send after "Bearer " unquoted.
+  .regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'must use only letters, digits and -._~+/ (then = padding)');
+
 interface OptionSpec<K extends keyof HubConfig> {
   readonly key: K;
   readonly flag: string;
@@ -88,6 +119,8 @@ interface OptionSpec<K extends keyof HubConfig> {
   readonly schema: z.ZodType<HubConfig[K]>;
   /** A switch: `--mqtt-names` alone means true. */
   readonly switch?: true;
+  /** A credential: a bad value is reported without being echoed. */
+  readonly secret?: true;
 }
 
 function option<K extends keyof HubConfig>(spec: OptionSpec<K>): OptionSpec<K> {
@@ -98,8 +131,15 @@ function option<K extends keyof HubConfig>(spec: OptionSpec<K>): OptionSpec<K> {
 export const OPTIONS = [
   option({ key: 'coapHost', flag: 'coap-host', description: 'CoAP/UDP listen address (:: is IPv6 and IPv4 on one port)', default: '::', schema: host }),
   option({ key: 'coapPort', flag: 'coap-port', description: 'CoAP/UDP port for LwM2M clients', default: 5683, schema: port }),
+  option({ key: 'coapsPort', flag: 'coaps-port', description: 'CoAP over DTLS (PSK) port for LwM2M clients, or off', default: 5684, schema: portOrOff }),
+  option({ key: 'allowUnsecured', flag: 'allow-unsecured', description: 'clients without a security entry may register over plain CoAP', default: true, schema: flag }),
+  option({ key: 'securityFile', flag: 'security-file', description: 'JSON file of PSK entries [{"endpoint","identity","key"}] loaded at start', default: undefined, schema: optionalPath }),
   option({ key: 'httpHost', flag: 'http-host', description: 'REST API listen address', default: '::', schema: host }),
   option({ key: 'httpPort', flag: 'http-port', description: 'REST API port', default: 8080, schema: port }),
+  option({ key: 'httpAuth', flag: 'http-auth', description: 'user:password for HTTP Basic on the REST API and web page (not /healthz)', default: undefined, schema: basicCredentials.optional(), secret: true }),
+  option({ key: 'httpToken', flag: 'http-token', description: 'bearer token accepted on the REST API and web page (not /healthz)', default: undefined, schema: bearerToken.optional(), secret: true }),
+  option({ key: 'httpTlsCert', flag: 'http-tls-cert', description: 'PEM certificate file: HTTPS on the REST port (with --http-tls-key)', default: undefined, schema: optionalPath }),
+  option({ key: 'httpTlsKey', flag: 'http-tls-key', description: 'PEM private key file for HTTPS', default: undefined, schema: optionalPath }),
   option({ key: 'mqttHost', flag: 'mqtt-host', description: 'embedded MQTT broker listen address', default: '::', schema: host }),
   option({ key: 'mqttPort', flag: 'mqtt-port', description: 'embedded MQTT broker port', default: 1883, schema: port }),
   option({ key: 'dataDir', flag: 'data-dir', description: 'directory for persistent state (registrations, observations)', default: undefined, schema: optionalPath }),
@@ -175,7 +215,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     if (!parsed.success) {
       const source = typeof fromFlag === 'string' ? `--${spec.flag}` : envName(spec.flag);
       const reason = parsed.error.issues[0]?.message ?? 'invalid value';
-      throw new ConfigError(`invalid ${source}: ${reason} (got "${raw}")`);
+      const got = 'secret' in spec ? `a value of ${raw.length} characters, not shown` : `"${raw}"`;
+      throw new ConfigError(`invalid ${source}: ${reason} (got ${got})`);
     }
     config[spec.key] = parsed.data;
   }

@@ -20,6 +20,7 @@ const errors = {
   '504': { description: 'the device did not answer after the CoAP retransmissions', content: { 'application/json': { schema: error } } },
 };
 const result = { description: 'the device answered', content: { 'application/json': { schema: { $ref: '#/components/schemas/DeviceResult' } } } };
+const securityEntry = { description: 'the entry', content: { 'application/json': { schema: { $ref: '#/components/schemas/SecurityEntry' } } } };
 const nodeBody = { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Node' } } } };
 
 export const OPENAPI_DOCUMENT = {
@@ -94,6 +95,29 @@ export const OPENAPI_DOCUMENT = {
         responses: { '200': result, ...errors },
       },
     },
+    '/api/clients/{endpoint}/topics': {
+      get: {
+        summary: "MQTT topics of the client's values, in the layout the hub runs (default: every resource of the instances it registered)",
+        parameters: [
+          endpoint,
+          { name: 'path', in: 'query', description: 'resource or resource instance paths (repeatable): /3303/0/5700', schema: { type: 'array', items: { type: 'string' } }, style: 'form', explode: true },
+        ],
+        responses: {
+          '200': {
+            description: '{"endpoint", "topics": [{"path": "/3303/0/5700", "topics": ["lwm2m/node1/3303/0/5700"], "retained": true}]}; a multiple resource gives a filter with + for its instances',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ResourceTopics' } } },
+          },
+          '400': errors['400'],
+          '404': errors['404'],
+        },
+      },
+    },
+    '/api/presence': {
+      get: {
+        summary: 'Queue-mode clients: awake or sleeping, and how many requests wait for them',
+        responses: { '200': { description: '[{"endpoint": "node1", "awake": false, "queued": 2}]' } },
+      },
+    },
     '/api/objects': { get: { summary: 'Object definitions', responses: { '200': { description: 'array of object definitions' } } } },
     '/api/objects/{id}': {
       get: {
@@ -104,9 +128,50 @@ export const OPENAPI_DOCUMENT = {
     },
     '/api/events': { get: { summary: 'Server-Sent Events; resume with Last-Event-ID', responses: { '200': { description: 'text/event-stream' } } } },
     '/api/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3 document' } } } },
+    '/api/security': {
+      get: { summary: 'PSK entries of every endpoint (keys shown as length and SHA-256 prefix only)', responses: { '200': { description: 'array of SecurityEntry' } } },
+    },
+    '/api/security/{endpoint}': {
+      get: { summary: "An endpoint's PSK entry", parameters: [endpoint], responses: { '200': securityEntry, '404': errors['404'] } },
+      put: {
+        summary: 'Bind a PSK identity and key to an endpoint (DTLS clients must use that identity to register as it)',
+        parameters: [endpoint],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['identity', 'key'],
+                additionalProperties: false,
+                properties: { identity: { type: 'string', description: 'PSK identity, 1–128 bytes of UTF-8' }, key: { type: 'string', pattern: '^([0-9a-fA-F]{2}){1,64}$', description: 'the key in hex, 1–64 bytes' } },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': { ...securityEntry, description: 'replaced' },
+          '201': { ...securityEntry, description: 'created' },
+          '400': errors['400'],
+          '409': { description: 'the identity is bound to another endpoint', content: { 'application/json': { schema: error } } },
+        },
+      },
+      delete: { summary: "Remove an endpoint's PSK entry", parameters: [endpoint], responses: { '204': { description: 'removed' }, '404': errors['404'] } },
+    },
   },
   components: {
+    // Only when the hub runs with --http-auth or --http-token; then every route but /healthz needs one of them.
+    securitySchemes: { basicAuth: { type: 'http', scheme: 'basic' }, bearerAuth: { type: 'http', scheme: 'bearer' } },
     schemas: {
+      SecurityEntry: {
+        type: 'object',
+        properties: {
+          endpoint: { type: 'string' },
+          identity: { type: 'string' },
+          key: { type: 'object', properties: { bytes: { type: 'integer' }, sha256: { type: 'string', description: 'first 8 hex digits of the SHA-256 of the key' } } },
+        },
+        example: { endpoint: 'node1', identity: 'node1-id', key: { bytes: 16, sha256: 'be45cb26' } },
+      },
       Error: { type: 'object', required: ['error', 'code'], properties: { error: { type: 'string' }, code: { type: 'string' } } },
       DeviceResult: {
         type: 'object',
@@ -117,6 +182,19 @@ export const OPENAPI_DOCUMENT = {
           links: { type: 'array', items: { type: 'object' } },
           location: { type: 'string' },
           observationId: { type: 'string' },
+        },
+      },
+      ResourceTopics: {
+        type: 'object',
+        properties: {
+          endpoint: { type: 'string' },
+          topics: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { path: { type: 'string' }, topics: { type: 'array', items: { type: 'string' } }, retained: { type: 'boolean' } },
+            },
+          },
         },
       },
       Node: {

@@ -3,6 +3,7 @@
  * device operations arrive with the LwM2M request API.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import { registrationToJson } from '../lwm2m/registration/registration.js';
 import type { ObjectModel } from '../model/object-model.js';
@@ -14,6 +15,13 @@ import type { RegistrationStore } from '../store/registration-store.js';
 import { registerDeviceRoutes, type ApiError } from './device-routes.js';
 import { registerEventStream } from './event-stream.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
+import { registerHttpAuth, type HttpAuthOptions } from './auth.js';
+import { registerSecurityRoutes } from './security-routes.js';
+import type { SecurityStore } from '../store/security-store.js';
+import { registerPageRoutes } from './page-routes.js';
+import { registerWebPage } from './static.js';
+import type { TopicLayout } from '../mqtt/layout.js';
+import type { PresenceService } from '../lwm2m/queue/presence-service.js';
 
 export interface HttpServerOptions {
   readonly store: RegistrationStore;
@@ -24,13 +32,23 @@ export interface HttpServerOptions {
   readonly eventBuffer: number;
   /** Counters of the MQTT side, shown on /healthz: a slow subscriber's drops show up here. */
   readonly mqttStats?: () => Record<string, number | boolean>;
+  /** The MQTT bridge's layout: `/api/clients/{ep}/topics` tells where each value is published. */
+  readonly topicLayout: TopicLayout;
+  /** Queue-mode state for `/api/presence`. */
+  readonly presence: Pick<PresenceService, 'isAwake' | 'queueLength'>;
   readonly logger: Logger;
   readonly version: string;
+  /** PSK entries of `/api/security`. */
+  readonly securityStore: SecurityStore;
+  /** `--http-auth` / `--http-token`: credentials for every route but /healthz. */
+  readonly auth?: Pick<HttpAuthOptions, 'basic' | 'token'>;
+  /** `--http-tls-cert` / `--http-tls-key` (PEM): HTTPS instead of HTTP. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** `METHOD /path` of every route, as registered (the OpenAPI test checks the document against it). */
+    /** `METHOD /path` of every REST route, as registered (the OpenAPI test checks the document against it); not the web page's files. */
     readonly apiRoutes: readonly string[];
   }
 }
@@ -39,10 +57,20 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const { store } = options;
   const routes: string[] = [];
   // forceCloseConnections: a graceful stop must not wait for idle keep-alive connections.
-  const app = Fastify({ logger: false, routerOptions: { ignoreTrailingSlash: true }, forceCloseConnections: true });
+  const { tls } = options;
+  const app = Fastify({
+    logger: false,
+    // maxParamLength: an endpoint name may have 255 characters (LwM2M `ep`), percent-encoded up to three times as long.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    forceCloseConnections: true,
+    ...(tls ? { serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) => createHttpsServer({ cert: tls.cert, key: tls.key }, handler) } : {}),
+  });
+  // Before any route, so that it covers them all, the web page's and plugins' included.
+  registerHttpAuth(app, { ...options.auth, logger: options.logger });
 
   app.decorate('apiRoutes', routes);
   app.addHook('onRoute', (route) => {
+    if (route.config?.webPage) return;
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
   });
 
@@ -83,6 +111,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const stopEvents = registerEventStream(app, { events: options.events, model: options.objects, bufferSize: options.eventBuffer });
   app.addHook('onClose', async () => stopEvents());
   app.get('/api/openapi.json', async () => OPENAPI_DOCUMENT);
+  registerSecurityRoutes(app, { securityStore: options.securityStore, logger: options.logger });
+  registerPageRoutes(app, { store, model: options.objects, topicLayout: options.topicLayout, presence: options.presence });
+  registerWebPage(app);
 
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: `no route ${request.method} ${request.url}`, code: 'no_route' } satisfies ApiError);

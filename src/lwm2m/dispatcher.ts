@@ -10,6 +10,7 @@ import { OptionNumber, stringOption } from '../coap/options.js';
 import { formatPeer } from '../coap/peer.js';
 import { parseObjectLinks, parseRegisterQuery, parseUpdateQuery, type ObjectLinkList } from './registration/parameters.js';
 import type { RegistrationHandler } from './registration/registration-handler.js';
+import { isForbidden } from './security/registration-policy.js';
 import type { SendHandler } from './send/send-handler.js';
 
 const REGISTRATION_ROOT = 'rd';
@@ -33,7 +34,7 @@ export function createLwm2mDispatcher(registrations: RegistrationHandler, sends:
       case Method.POST:
         return update(request, id, registrations);
       case Method.DELETE:
-        return deregister(id, registrations);
+        return deregister(request, id, registrations);
       default:
         return methodNotAllowed(request);
     }
@@ -46,7 +47,8 @@ async function register(request: IncomingRequest, registrations: RegistrationHan
   if (!params.ok) return diagnostic(ResponseCode.BAD_REQUEST, params.error);
   const links = readObjectLinks(request);
   if (!links.ok) return diagnostic(ResponseCode.BAD_REQUEST, links.error);
-  const registration = await registrations.register(request.peer, params.value, links.value ?? emptyLinks());
+  const registration = await registrations.register(request.peer, params.value, links.value ?? emptyLinks(), request.security);
+  if (isForbidden(registration)) return diagnostic(ResponseCode.FORBIDDEN, registration.forbidden);
   logger.debug({ endpoint: registration.endpoint, peer: formatPeer(request.peer) }, 'register accepted');
   return {
     code: ResponseCode.CREATED,
@@ -60,15 +62,17 @@ async function update(request: IncomingRequest, id: string, registrations: Regis
   if (!params.ok) return diagnostic(ResponseCode.BAD_REQUEST, params.error);
   const links = readObjectLinks(request);
   if (!links.ok) return diagnostic(ResponseCode.BAD_REQUEST, links.error);
-  const updated = await registrations.update(id, request.peer, params.value, links.value);
+  const updated = await registrations.update(id, request.peer, params.value, links.value, request.security);
   if (!updated) return diagnostic(ResponseCode.NOT_FOUND, `no registration ${id}`);
+  if (isForbidden(updated)) return diagnostic(ResponseCode.FORBIDDEN, updated.forbidden);
   return { code: ResponseCode.CHANGED };
 }
 
 /** LwM2M Transport §6.2.1.3 De-register: DELETE /rd/{id}. */
-async function deregister(id: string, registrations: RegistrationHandler): Promise<OutgoingResponse> {
-  const removed = await registrations.deregister(id);
+async function deregister(request: IncomingRequest, id: string, registrations: RegistrationHandler): Promise<OutgoingResponse> {
+  const removed = await registrations.deregister(id, request.security);
   if (!removed) return diagnostic(ResponseCode.NOT_FOUND, `no registration ${id}`);
+  if (isForbidden(removed)) return diagnostic(ResponseCode.FORBIDDEN, removed.forbidden);
   return { code: ResponseCode.DELETED };
 }
 

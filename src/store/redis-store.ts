@@ -22,6 +22,7 @@
  * so they target one Redis (standalone or Sentinel), not Redis Cluster.
  */
 import { Redis, type ChainableCommander } from 'ioredis';
+import { DEFAULT_KEY_PREFIX, redactUrl } from './redis-common.js';
 import { peerKey, type Peer } from '../coap/peer.js';
 import type { Logger } from '../log.js';
 import { expiresAt, type Registration } from '../lwm2m/registration/registration.js';
@@ -39,7 +40,6 @@ export interface RedisStores {
   readonly observationStore: RedisObservationStore;
 }
 
-export const DEFAULT_KEY_PREFIX = 'lwm2m-hub:';
 
 /** How long the first connection may take before the hub gives up starting. */
 const CONNECT_TIMEOUT_MS = 5000;
@@ -95,7 +95,8 @@ local prefix = ARGV[1]
 -- Numbers as JavaScript writes integers: 5683, 1700000003600000 (not 1.7000000036e+15).
 local function num(n) return string.format('%.17g', n) end
 
-local function peerOf(reg) return reg.address .. '|' .. num(reg.port) end
+-- Same text as peerKey(): a peer reached over DTLS is another peer than the same address and port without it.
+local function peerOf(reg) return (reg.secure == true and 'dtls:' or '') .. reg.address .. '|' .. num(reg.port) end
 
 -- Deletes a registration and its zset member, and its index entries where they still
 -- point at it (another registration may have taken the endpoint or the address since).
@@ -508,13 +509,4 @@ function parseRegistration(json: string | null): Registration | undefined {
   return json === null ? undefined : (JSON.parse(json) as Registration);
 }
 
-/** The URL for messages and logs: `redis://user:***@host:6379/0`. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^@/]*):[^@/]*@/, '//$1:***@');
-  }
-}
+export { DEFAULT_KEY_PREFIX, redactUrl };

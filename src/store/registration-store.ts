@@ -3,7 +3,7 @@ import type { Registration } from '../lwm2m/registration/registration.js';
 
 /** The fields an update (LwM2M Core §6.2.2) or a change of peer address may change. */
 export type RegistrationChanges = Partial<
-  Pick<Registration, 'lifetime' | 'binding' | 'queueMode' | 'smsNumber' | 'objectLinks' | 'address' | 'port' | 'lastUpdate'>
+  Pick<Registration, 'lifetime' | 'binding' | 'queueMode' | 'smsNumber' | 'objectLinks' | 'address' | 'port' | 'secure' | 'lastUpdate'>
 >;
 
 /**

@@ -8,6 +8,7 @@ export async function startTestHub(overrides: Partial<HubConfig> = {}): Promise<
     {
       ...DEFAULT_CONFIG,
       coapPort: 0,
+      coapsPort: 0,
       httpPort: 0,
       mqttPort: 0,
       httpHost: '127.0.0.1',

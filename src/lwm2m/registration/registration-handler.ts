@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Peer } from '../../coap/peer.js';
 import type { EventBus } from '../../events.js';
 import { randomBytesPooled } from '../../random.js';
+import type { Forbidden, RegistrationPolicy, TransportSecurity } from '../security/registration-policy.js';
 import type { RegistrationChanges, RegistrationStore } from '../../store/registration-store.js';
 import { ExpiryScheduler } from './expiry-scheduler.js';
 import type { ObjectLinkList, RegisterParameters, UpdateParameters } from './parameters.js';
@@ -22,6 +23,8 @@ export interface RegistrationHandlerOptions {
   readonly logger: Logger;
   /** Extra time after `lastUpdate + lifetime` before a registration is removed, for updates in flight. */
   readonly expiryGraceMs: number;
+  /** Who may act as an endpoint name (security store, `--allow-unsecured`); everyone without one. */
+  readonly policy?: RegistrationPolicy;
   readonly now?: () => number;
 }
 
@@ -32,6 +35,7 @@ export class RegistrationHandler {
   private readonly graceMs: number;
   private readonly now: () => number;
   private readonly expiry: ExpiryScheduler;
+  private readonly policy: RegistrationPolicy | undefined;
   private claimTimer: NodeJS.Timeout | undefined;
   private claiming = false;
 
@@ -41,6 +45,7 @@ export class RegistrationHandler {
     this.logger = options.logger;
     this.graceMs = options.expiryGraceMs;
     this.now = options.now ?? Date.now;
+    this.policy = options.policy;
     this.expiry = new ExpiryScheduler((id, deadline) => void this.expire(id, deadline), this.now);
   }
 
@@ -81,7 +86,10 @@ export class RegistrationHandler {
     }
   }
 
-  async register(peer: Peer, params: RegisterParameters, links: ObjectLinkList): Promise<Registration> {
+  /** `security`: the DTLS session the request came over, none over plain CoAP. */
+  async register(peer: Peer, params: RegisterParameters, links: ObjectLinkList, security?: TransportSecurity): Promise<Registration | Forbidden> {
+    const refused = await this.refusal(params.endpoint, security, 'register');
+    if (refused) return refused;
     const now = this.now();
     const registration: Registration = {
       id: await this.newRegistrationId(),
@@ -93,6 +101,7 @@ export class RegistrationHandler {
       ...(params.smsNumber !== undefined ? { smsNumber: params.smsNumber } : {}),
       address: peer.address,
       port: peer.port,
+      ...(peer.secure ? { secure: true } : {}),
       rootPath: links.rootPath,
       objectLinks: links.objectLinks,
       supportedContentFormats: links.supportedContentFormats,
@@ -110,12 +119,21 @@ export class RegistrationHandler {
   }
 
   /** Returns undefined when the id is unknown (4.04). */
-  async update(id: string, peer: Peer, params: UpdateParameters, links?: ObjectLinkList): Promise<Registration | undefined> {
+  async update(id: string, peer: Peer, params: UpdateParameters, links?: ObjectLinkList, security?: TransportSecurity): Promise<Registration | Forbidden | undefined> {
+    if (this.policy) {
+      const registration = await this.store.getById(id);
+      if (!registration) return undefined;
+      const refused = await this.refusal(registration, security, 'update');
+      if (refused) return refused;
+    }
     const changes: RegistrationChanges = {
       ...params,
       // The client may have moved (NAT rebinding, new address): requests follow its latest source.
       address: peer.address,
       port: peer.port,
+      // An update over DTLS moves the requests to its session. (One over plain UDP cannot unset it: the
+      // registration check refuses an update over another transport than the registration's.)
+      ...(peer.secure ? { secure: true } : {}),
       lastUpdate: this.now(),
       ...(links ? { objectLinks: links.objectLinks } : {}),
     };
@@ -128,13 +146,30 @@ export class RegistrationHandler {
   }
 
   /** Returns undefined when the id is unknown (4.04). */
-  async deregister(id: string): Promise<Registration | undefined> {
+  async deregister(id: string, security?: TransportSecurity): Promise<Registration | Forbidden | undefined> {
+    if (this.policy) {
+      const current = await this.store.getById(id);
+      if (!current) return undefined;
+      const refused = await this.refusal(current, security, 'deregister');
+      if (refused) return refused;
+    }
     const registration = await this.store.remove(id);
     if (!registration) return undefined;
     this.expiry.cancel(id);
     this.logger.debug({ endpoint: registration.endpoint, id }, 'deregistered');
     this.events.emit('deregistered', { registration });
     return registration;
+  }
+
+  /** The policy's answer for a new registration of an endpoint, or for a request on an existing registration. */
+  private async refusal(subject: string | Registration, security: TransportSecurity | undefined, operation: string): Promise<Forbidden | undefined> {
+    if (!this.policy) return undefined;
+    const decision = typeof subject === 'string' ? await this.policy.check(subject, security) : await this.policy.checkExisting(subject, security);
+    if (decision.allowed) return undefined;
+    const endpoint = typeof subject === 'string' ? subject : subject.endpoint;
+    // debug, not warn: a misconfigured device retries for ever and must not flood the log.
+    this.logger.debug({ endpoint, operation, pskIdentity: security?.pskIdentity, reason: decision.reason }, 'registration refused');
+    return { forbidden: decision.reason };
   }
 
   private scheduleExpiry(registration: Registration): void {

@@ -28,6 +28,8 @@ export interface Registration {
   /** Where requests to the client go: the source of its latest register or update. */
   readonly address: string;
   readonly port: number;
+  /** Registered over DTLS (`coaps://`): requests go to it over its DTLS session, from the DTLS port. */
+  readonly secure?: true;
   /** Alternate root path (`</lwm2m>;rt="oma.lwm2m"`), `/` by default. */
   readonly rootPath: string;
   readonly objectLinks: readonly ObjectLink[];
@@ -40,7 +42,7 @@ export interface Registration {
 }
 
 export function registrationPeer(registration: Registration): Peer {
-  return { address: registration.address, port: registration.port };
+  return registration.secure ? { address: registration.address, port: registration.port, secure: true } : { address: registration.address, port: registration.port };
 }
 
 /** Epoch ms at which the registration expires without an update (before any grace period). */

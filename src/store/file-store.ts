@@ -25,16 +25,29 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Peer } from '../coap/peer.js';
-import type { Registration } from '../lwm2m/registration/registration.js';
+import type { ObjectLink, Registration } from '../lwm2m/registration/registration.js';
 import { AppendLog, type AppendLogStats, type CorruptRecord, type LogFs, nodeLogFs } from './append-log.js';
 import { MemoryRegistrationStore } from './memory-store.js';
 import type { RegistrationChanges, RegistrationStore } from './registration-store.js';
 
 export const REGISTRATIONS_LOG = 'registrations.log';
 
+/**
+ * A registration as logged: its object links as JSON text (one string instead of a
+ * dozen small objects to parse at restart, and identical link lists — most devices
+ * of a kind send the same — are parsed once and shared). Logs from before keep an
+ * array here; both are read.
+ */
+type LoggedLinks = { readonly objectLinks: string | readonly ObjectLink[] };
+/** Empty content formats and attributes (the common case) are left out of the record. */
+type LoggedRegistration = Omit<Registration, 'objectLinks' | 'supportedContentFormats' | 'additionalAttributes'> &
+  LoggedLinks &
+  Partial<Pick<Registration, 'supportedContentFormats' | 'additionalAttributes'>>;
+type LoggedChanges = Omit<RegistrationChanges, 'objectLinks'> & Partial<LoggedLinks>;
+
 export type StoreRecord =
-  | { readonly op: 'put'; readonly registration: Registration }
-  | { readonly op: 'update'; readonly id: string; readonly changes: RegistrationChanges; readonly unset?: readonly string[] }
+  | { readonly op: 'put'; readonly registration: LoggedRegistration }
+  | { readonly op: 'update'; readonly id: string; readonly changes: LoggedChanges; readonly unset?: readonly string[] }
   | { readonly op: 'remove'; readonly id: string };
 
 export interface CompactionPolicy {
@@ -81,10 +94,11 @@ export class FileRegistrationStore implements RegistrationStore {
     const onCorrupt =
       options.onCorrupt ?? ((problem: CorruptRecord) => options.logger?.warn({ ...problem }, 'registration store: damaged record skipped'));
     const started = Date.now();
+    const links = new LinksInterner();
     const log = await AppendLog.open<StoreRecord>(path.join(dataDir, REGISTRATIONS_LOG), {
       fs,
       onCorrupt,
-      replay: (record) => replayRecord(memory, record),
+      replay: (record) => replayRecord(memory, record, links),
     });
     const store = new FileRegistrationStore(memory, log, options);
     const count = await memory.count();
@@ -109,7 +123,7 @@ export class FileRegistrationStore implements RegistrationStore {
     if (invalid) return invalid as Promise<never>;
     return this.mutate(
       () => this.memory.add(registration),
-      () => ({ op: 'put', registration }),
+      () => ({ op: 'put', registration: logged(registration) }),
     );
   }
 
@@ -226,7 +240,7 @@ export class FileRegistrationStore implements RegistrationStore {
     let seen = 0;
     for await (const registration of this.memory.list()) {
       const owner = await this.memory.getByPeer(registration);
-      (owner?.id === registration.id ? owners : others).push({ op: 'put', registration });
+      (owner?.id === registration.id ? owners : others).push({ op: 'put', registration: logged(registration) });
       // Let I/O and timers run now and then (changes wait: this runs inside a mutation step).
       if (++seen % 5000 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
@@ -237,7 +251,59 @@ export class FileRegistrationStore implements RegistrationStore {
 /** Explicitly undefined fields (`{ smsNumber: undefined }`) clear the field in memory; JSON would drop them, so they travel as `unset`. */
 function updateRecord(id: string, changes: RegistrationChanges): StoreRecord {
   const unset = Object.keys(changes).filter((key) => (changes as Record<string, unknown>)[key] === undefined);
-  return unset.length > 0 ? { op: 'update', id, changes, unset } : { op: 'update', id, changes };
+  const loggedChanges: LoggedChanges = changes.objectLinks ? { ...changes, objectLinks: linksJson(changes.objectLinks) } : changes;
+  return unset.length > 0 ? { op: 'update', id, changes: loggedChanges, unset } : { op: 'update', id, changes: loggedChanges };
+}
+
+/** The JSON text of a link list, computed once per list (registrations with the same links share one list). */
+const linksText = new WeakMap<readonly ObjectLink[], string>();
+
+function linksJson(links: readonly ObjectLink[]): string {
+  let text = linksText.get(links);
+  if (text === undefined) {
+    text = JSON.stringify(links);
+    linksText.set(links, text);
+  }
+  return text;
+}
+
+function logged(registration: Registration): LoggedRegistration {
+  const { supportedContentFormats, additionalAttributes, ...rest } = registration;
+  return {
+    ...rest,
+    objectLinks: linksJson(registration.objectLinks),
+    ...(supportedContentFormats.length > 0 ? { supportedContentFormats } : {}),
+    ...(Object.keys(additionalAttributes).length > 0 ? { additionalAttributes } : {}),
+  };
+}
+
+const NO_FORMATS: readonly number[] = Object.freeze([]);
+const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
+
+/** On replay: each distinct link text parsed and checked once, the resulting (frozen) list shared. */
+class LinksInterner {
+  private readonly byText = new Map<string, readonly ObjectLink[]>();
+
+  resolve(value: unknown): unknown {
+    if (typeof value !== 'string') return value;
+    let links = this.byText.get(value);
+    if (links === undefined) {
+      const parsed: unknown = JSON.parse(value);
+      if (!isObjectLinks(parsed)) throw new Error('registration field objectLinks of the wrong type');
+      links = freezeLinks(parsed as ObjectLink[]);
+      this.byText.set(value, links);
+    }
+    return links;
+  }
+}
+
+function freezeLinks(links: ObjectLink[]): readonly ObjectLink[] {
+  for (const link of links) {
+    Object.freeze(link.path);
+    Object.freeze(link.attributes);
+    Object.freeze(link);
+  }
+  return Object.freeze(links);
 }
 
 // ---------------------------------------------------------------------------
@@ -248,8 +314,15 @@ const isString: Check = (v) => typeof v === 'string';
 const isNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
 const isBoolean: Check = (v) => typeof v === 'boolean';
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isObjectLinks: Check = (v) =>
-  Array.isArray(v) && v.every((link) => isObject(link) && Array.isArray(link.path) && link.path.every(isNumber) && isObject(link.attributes));
+/** Link lists already checked (shared lists are checked once, not once per registration). */
+const checkedLinks = new WeakSet<object>();
+const isObjectLinks: Check = (v) => {
+  if (!Array.isArray(v)) return false;
+  if (checkedLinks.has(v)) return true;
+  if (!v.every((link) => isObject(link) && Array.isArray(link.path) && link.path.every(isNumber) && isObject(link.attributes))) return false;
+  checkedLinks.add(v);
+  return true;
+};
 const isNumbers: Check = (v) => Array.isArray(v) && v.every(isNumber);
 
 const REGISTRATION_FIELDS: Record<string, Check> = {
@@ -278,6 +351,7 @@ const CHANGE_FIELDS: Record<string, Check> = {
   objectLinks: isObjectLinks,
   address: isString,
   port: isNumber,
+  secure: (v) => v === true,
   lastUpdate: isNumber,
 };
 /** The keys of the indexes: an update never changes them. */
@@ -291,6 +365,7 @@ function checkRegistration(value: unknown): Registration {
     if (!check(value[field])) throw new Error(`registration field ${field} missing or of the wrong type`);
   }
   if (value.smsNumber !== undefined && !isString(value.smsNumber)) throw new Error('registration field smsNumber of the wrong type');
+  if (value.secure !== undefined && value.secure !== true) throw new Error('registration field secure of the wrong type');
   return value as unknown as Registration;
 }
 
@@ -329,19 +404,29 @@ function checkWritable<T>(check: () => T): Promise<void> | undefined {
 }
 
 /** Applies one log record to memory; throws (the log reports and skips the record) when it is malformed. */
-async function replayRecord(memory: MemoryRegistrationStore, record: unknown): Promise<void> {
+function replayRecord(memory: MemoryRegistrationStore, record: unknown, links: LinksInterner): void {
   if (!isObject(record)) throw new Error('record is not an object');
   switch (record.op) {
-    case 'put':
-      await memory.add(checkRegistration(record.registration));
+    case 'put': {
+      const registration = record.registration;
+      if (isObject(registration)) {
+        registration.objectLinks = links.resolve(registration.objectLinks);
+        registration.supportedContentFormats ??= NO_FORMATS;
+        registration.additionalAttributes ??= NO_ATTRIBUTES;
+      }
+      memory.addNow(checkRegistration(registration));
       return;
-    case 'update':
+    }
+    case 'update': {
       if (!isString(record.id)) throw new Error('update without an id');
-      await memory.update(record.id as string, checkChanges(record.changes, record.unset));
+      const changes = record.changes;
+      if (isObject(changes) && changes.objectLinks !== undefined) changes.objectLinks = links.resolve(changes.objectLinks);
+      memory.updateNow(record.id as string, checkChanges(changes, record.unset));
       return;
+    }
     case 'remove':
       if (!isString(record.id)) throw new Error('remove without an id');
-      await memory.remove(record.id as string);
+      memory.removeNow(record.id as string);
       return;
     default:
       throw new Error(`unknown operation ${JSON.stringify(record.op)}`);

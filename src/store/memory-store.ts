@@ -9,6 +9,11 @@ export class MemoryRegistrationStore implements RegistrationStore {
   private readonly idByPeer = new Map<string, string>();
 
   async add(registration: Registration): Promise<Registration | undefined> {
+    return this.addNow(registration);
+  }
+
+  /** `add` without the promise, for replaying a log of 100 000 records. */
+  addNow(registration: Registration): Registration | undefined {
     const previousId = this.idByEndpoint.get(registration.endpoint);
     const previous = previousId === undefined ? undefined : this.removeNow(previousId);
     this.byId.set(registration.id, registration);
@@ -18,6 +23,11 @@ export class MemoryRegistrationStore implements RegistrationStore {
   }
 
   async update(id: string, changes: RegistrationChanges): Promise<{ previous: Registration; current: Registration } | undefined> {
+    return this.updateNow(id, changes);
+  }
+
+  /** `update` without the promise (log replay). */
+  updateNow(id: string, changes: RegistrationChanges): { previous: Registration; current: Registration } | undefined {
     const previous = this.byId.get(id);
     if (!previous) return undefined;
     const current: Registration = { ...previous, ...changes };
@@ -59,7 +69,8 @@ export class MemoryRegistrationStore implements RegistrationStore {
 
   async close(): Promise<void> {}
 
-  private removeNow(id: string): Registration | undefined {
+  /** `remove` without the promise (log replay). */
+  removeNow(id: string): Registration | undefined {
     const registration = this.byId.get(id);
     if (!registration) return undefined;
     this.byId.delete(id);

@@ -127,6 +127,21 @@ function parseBinding(raw: string | undefined): Parsed<{ transports: string; que
  * slash (`<3/0>`, older clients) are accepted; links that are no LwM2M path are skipped.
  */
 export function parseObjectLinks(body: string): Parsed<ObjectLinkList> {
+  let parsed = recentLinks.get(body);
+  if (parsed === undefined) {
+    parsed = parseObjectLinksUncached(body);
+    // Devices of one kind register the same payload: parse it once and share the
+    // (frozen) result, which also shares its memory across registrations.
+    if (recentLinks.size >= RECENT_LINKS_LIMIT) recentLinks.clear();
+    recentLinks.set(body, parsed);
+  }
+  return parsed;
+}
+
+const RECENT_LINKS_LIMIT = 1024;
+const recentLinks = new Map<string, Parsed<ObjectLinkList>>();
+
+function parseObjectLinksUncached(body: string): Parsed<ObjectLinkList> {
   let links;
   try {
     links = parseLinkFormat(body);
@@ -155,9 +170,10 @@ export function parseObjectLinks(body: string): Parsed<ObjectLinkList> {
     const path = tryParsePath(uri);
     if (path === undefined || path.length === 0 || path.length > 2) continue;
     // Most links carry no attribute: they share one frozen empty object (a registration store may hold 100 000 of them).
-    objectLinks.push({ path, attributes: Object.keys(link.attributes).length > 0 ? link.attributes : NO_ATTRIBUTES });
+    const attributes = Object.keys(link.attributes).length > 0 ? Object.freeze(link.attributes) : NO_ATTRIBUTES;
+    objectLinks.push(Object.freeze({ path: Object.freeze(path), attributes }));
   }
-  return ok({ rootPath, objectLinks, supportedContentFormats });
+  return ok(Object.freeze({ rootPath, objectLinks: Object.freeze(objectLinks), supportedContentFormats: Object.freeze(supportedContentFormats) }));
 }
 
 function normaliseRootPath(uri: string): string {

@@ -8,6 +8,7 @@ import { FORMAT_NAMES } from '../lwm2m/content-format.js';
 import type { DeviceApi, Lwm2mResponse, NotificationAttributes, RequestSettings } from '../lwm2m/device-api.js';
 import { Lwm2mRequestError } from '../lwm2m/errors.js';
 import { instanceFromJson, nodeFromJson, NodeJsonError } from '../http/node-json.js';
+import type { Registration } from '../lwm2m/registration/registration.js';
 import type { ModelProvider } from '../model/object-model.js';
 import { parsePath, type Lwm2mPath } from '../model/path.js';
 import type { CommandOutcome, DeviceCommand, OutgoingMessage, RegistrationEventName, TopicLayout } from './layout.js';
@@ -21,13 +22,25 @@ export interface MqttBridgeOptions {
   readonly model: ModelProvider;
   readonly logger: Logger;
   readonly now?: () => number;
+  /**
+   * The stored registrations, when the broker forgot their retained state (the embedded
+   * broker after a restart): the bridge republishes it in the background at start.
+   */
+  readonly stored?: () => AsyncIterable<Registration>;
 }
+
+/** Registrations republished between two yields to the event loop, so that CoAP is served meanwhile. */
+const REPUBLISH_SLICE = 1000;
 
 const REGISTRATION_EVENTS: readonly RegistrationEventName[] = ['registered', 'updated', 'deregistered', 'expired', 'awake', 'sleeping'];
 
 export class MqttBridge {
   private readonly offs: (() => void)[] = [];
   private readonly now: () => number;
+  /** Endpoints with a registration event since start: the republishing must not overwrite their newer state. */
+  private touched: Set<string> | undefined;
+  private republishing: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(private readonly options: MqttBridgeOptions) {
     this.now = options.now ?? Date.now;
@@ -35,8 +48,14 @@ export class MqttBridge {
 
   async start(): Promise<void> {
     const { events, layout, model } = this.options;
+    if (this.options.stored && layout.storedState) this.touched = new Set();
     for (const name of REGISTRATION_EVENTS) {
-      this.offs.push(events.on(name as HubEventName & RegistrationEventName, (event) => this.publishAll(layout.registrationEvent(name, event.registration, this.now()))));
+      this.offs.push(
+        events.on(name as HubEventName & RegistrationEventName, (event) => {
+          this.touched?.add(event.registration.endpoint);
+          this.publishAll(layout.registrationEvent(name, event.registration, this.now()));
+        }),
+      );
     }
     this.offs.push(
       events.on('notification', (e) => this.publishAll(layout.values(e.registration, 'notify', e.path, e.node, e.time, model, e.observationId))),
@@ -44,10 +63,32 @@ export class MqttBridge {
       events.on('send', (e) => this.publishAll(layout.sent(e.registration, e.records, e.time, model))),
     );
     await this.options.transport.subscribe(layout.commandFilters(), (message) => void this.handleCommand(message));
+    if (this.touched) {
+      this.republishing = this.republishStored().catch((error: unknown) => this.options.logger.error({ err: error }, 'cannot republish the stored registrations to MQTT'));
+    }
+  }
+
+  /** Resolves once the stored registrations are back on the broker (tests, benches). */
+  async settled(): Promise<void> {
+    await this.republishing;
   }
 
   stop(): void {
+    this.stopped = true;
     for (const off of this.offs.splice(0)) off();
+  }
+
+  private async republishStored(): Promise<void> {
+    const { stored, layout, logger } = this.options;
+    if (!stored || !layout.storedState) return;
+    let count = 0;
+    for await (const registration of stored()) {
+      if (this.stopped) return;
+      if (!this.touched?.has(registration.endpoint)) this.publishAll(layout.storedState(registration));
+      if (++count % REPUBLISH_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.touched = undefined;
+    if (count > 0) logger.info({ registrations: count }, 'stored registrations republished to MQTT');
   }
 
   private publishAll(messages: readonly OutgoingMessage[]): void {

@@ -49,6 +49,12 @@ export function slug(name: string): string {
 export function createDefaultLayout(options: DefaultLayoutOptions): TopicLayout {
   const { prefix } = options;
   const base = (endpoint: string) => `${prefix}/${endpoint}`;
+  const registrationMessage = (registration: Registration): OutgoingMessage => ({
+    topic: `${base(registration.endpoint)}/registration`,
+    retain: true,
+    payload: JSON.stringify(registrationToJson(registration)),
+    fromStore: true,
+  });
 
   const valueMessages = (registration: Registration, source: ValueSource, values: { path: Lwm2mPath; value: Lwm2mValue; time?: number }[], time: number, model: ModelProvider) =>
     values.flatMap(({ path, value, time: recordTime }) => {
@@ -124,16 +130,18 @@ export function createDefaultLayout(options: DefaultLayoutOptions): TopicLayout 
       return { topic, retain: false, payload: JSON.stringify(body) };
     },
 
+    storedState: (registration) => [registrationMessage(registration)],
+
     registrationEvent(name, registration, time) {
       const events: OutgoingMessage = { topic: `${base(registration.endpoint)}/events`, retain: false, payload: JSON.stringify({ event: name, time: new Date(time).toISOString() }) };
       switch (name) {
         case 'registered':
         case 'updated':
-          return [{ topic: `${base(registration.endpoint)}/registration`, retain: true, payload: JSON.stringify(registrationToJson(registration)) }, events];
+          return [registrationMessage(registration), events];
         case 'deregistered':
         case 'expired':
           // An empty retained payload clears the retained registration (MQTT 3.1.1 §3.3.1.3).
-          return [{ topic: `${base(registration.endpoint)}/registration`, retain: true, payload: '' }, events];
+          return [{ topic: `${base(registration.endpoint)}/registration`, retain: true, payload: '', fromStore: true }, events];
         default:
           return [events];
       }

@@ -18,6 +18,12 @@ export interface OutgoingMessage {
   readonly retain: boolean;
   /** MQTT 5 Correlation Data to echo (request/response). */
   readonly correlationData?: Buffer;
+  /**
+   * Retained state that the registration store can rebuild (the registration itself):
+   * the bridge republishes it at start (`storedState`), so the retained-message log
+   * does not keep a copy.
+   */
+  readonly fromStore?: true;
 }
 
 export type CommandOp = 'read' | 'write' | 'execute' | 'create' | 'delete' | 'discover' | 'write-attributes' | 'observe' | 'cancel';
@@ -60,6 +66,8 @@ export interface TopicLayout {
   parseCommand(topic: string, payload: Buffer): ParsedCommand;
   /** The reply to a command (ignoring MQTT 5 response topics, which the bridge handles). */
   reply(endpoint: string, command: DeviceCommand | undefined, id: string | undefined, outcome: CommandOutcome | { ok: false; error: string; code: string }, model: ModelProvider): OutgoingMessage;
+  /** Retained messages describing a stored registration, republished at start into a broker that forgot them. */
+  storedState?(registration: Registration): OutgoingMessage[];
   /** Messages for a registration lifecycle event. `time` is epoch ms. */
   registrationEvent(name: RegistrationEventName, registration: Registration, time: number): OutgoingMessage[];
   /** Messages for values read, notified (observation) or sent by a client. */

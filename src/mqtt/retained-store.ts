@@ -3,6 +3,9 @@
  * subscriber arriving after a restart still gets the last known state. The
  * embedded broker keeps retained messages in memory only.
  *
+ * Registrations are not logged here: the registration store has them, and the bridge
+ * republishes them at start (messages marked `fromStore`).
+ *
  * Values change far more often than registrations: writes are coalesced per topic
  * and flushed once a second (one group commit), so a restart can lose at most the
  * last second of values — never a registration, which lives in the registration store.
@@ -60,6 +63,11 @@ export async function withPersistentRetained(inner: MqttTransport, dataDir: stri
       }
       const payload = Buffer.isBuffer(message.payload) ? message.payload : Buffer.from(message.payload);
       inner.publish({ ...message, payload });
+      if (message.fromStore) {
+        // Rebuilt from the registration store at start: not logged (a log from an older version may still hold it).
+        if (retained.delete(message.topic)) dirty.set(message.topic, null);
+        return;
+      }
       // MQTT 3.1.1 §3.3.1.3: an empty retained payload clears the topic.
       if (payload.length === 0) retained.delete(message.topic);
       else retained.set(message.topic, payload);

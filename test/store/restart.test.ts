@@ -62,6 +62,18 @@ describe.each(['SIGKILL', 'SIGTERM'] as const)('restart after %s with the file s
     const retainedBy = Date.now() + 10_000;
     while (values.size < CLIENTS && Date.now() < retainedBy) await new Promise((r) => setTimeout(r, 20));
     expect([...values.values()].filter((v) => v === 21.5).length).toBe(CLIENTS);
+
+    // The retained registrations are back too: rebuilt from the registration store, not from the retained log.
+    const registrations = new Map<string, string>();
+    const watcher = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`);
+    watcher.on('message', (topic, payload) => {
+      if (topic.startsWith(`lwm2m/restart-${signal}-`)) registrations.set(topic, payload.toString());
+    });
+    await watcher.subscribeAsync(`lwm2m/+/registration`);
+    const registrationsBy = Date.now() + 10_000;
+    while (registrations.size < CLIENTS && Date.now() < registrationsBy) await new Promise((r) => setTimeout(r, 20));
+    expect([...registrations.values()].filter((p) => (JSON.parse(p) as RegistrationJson).endpoint.startsWith(`restart-${signal}-`)).length).toBe(CLIENTS);
+    await watcher.endAsync();
     values.clear();
     for (const sim of sims) sim.setValue('/3303/0/5700', { type: 'float', value: 30.5 });
     const after = Date.now() + 20_000;

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DdfError, parseDdf } from './ddf-loader.js';
+import { digestFiles, readCachedModels } from './shipped-cache.js';
 import type { ModelProvider, ObjectModel } from './object-model.js';
 
 const PACKAGE_NAME = 'lwm2m-hub';
@@ -120,7 +120,7 @@ export async function loadObjectsDir(
 ): Promise<ObjectsDirSummary> {
   let files: string[];
   try {
-    files = (await stat(dir)).isDirectory() ? await listDdfFiles(dir) : [dir];
+    files = (await stat(dir)).isDirectory() ? await listDdfFilesIn(dir) : [dir];
   } catch (error) {
     onError({ file: dir, reason: `cannot read objects directory: ${errorMessage(error)}` });
     return { dir, files: 0, objects: 0, failed: 1 };
@@ -149,6 +149,8 @@ async function loadFile(file: string): Promise<ObjectModel[] | string> {
   } catch (error) {
     return `cannot read file: ${errorMessage(error)}`;
   }
+  // The XML parser is loaded on first need: with the build's cache, a start needs none.
+  const { DdfError, parseDdf } = await import('./ddf-loader.js');
   try {
     return parseDdf(text, file);
   } catch (error) {
@@ -163,7 +165,8 @@ function decodeXml(bytes: Uint8Array): string {
   return new TextDecoder('utf-8').decode(bytes);
 }
 
-async function listDdfFiles(dir: string): Promise<string[]> {
+/** DDF files under `dir`, sorted by path (the order objects are applied and digested in). */
+export async function listDdfFilesIn(dir: string): Promise<string[]> {
   const found: string[] = [];
   const walk = async (current: string): Promise<void> => {
     const entries = await readdir(current, { withFileTypes: true });
@@ -230,8 +233,30 @@ export async function createDefaultRegistry(
   onError: ObjectLoadErrorHandler,
 ): Promise<ObjectRegistry> {
   const registry = new ObjectRegistry();
-  for (const dir of [shippedObjectsDir(), ...extraDirs]) {
+  await loadShippedObjects(registry, onError);
+  for (const dir of extraDirs) {
     await loadObjectsDir(dir, registry, onError);
   }
   return registry;
+}
+
+/** Where `npm run build` puts the parsed shipped definitions (src/model/shipped-cache.ts). */
+export function shippedObjectsCache(): string {
+  return path.join(findPackageRoot(), 'dist', 'objects.json');
+}
+
+/** The shipped definitions: from the build's cache when it matches the files, parsed otherwise. */
+async function loadShippedObjects(registry: ObjectRegistry, onError: ObjectLoadErrorHandler): Promise<void> {
+  const dir = shippedObjectsDir();
+  try {
+    const digest = await digestFiles(dir, await listDdfFilesIn(dir));
+    const cached = await readCachedModels(shippedObjectsCache(), digest);
+    if (cached) {
+      registry.addAll(cached);
+      return;
+    }
+  } catch {
+    // Unreadable folder: loadObjectsDir reports it.
+  }
+  await loadObjectsDir(dir, registry, onError);
 }

@@ -50,6 +50,18 @@ interface RunningPeer {
 
 let loaded: PeerServer | undefined;
 
+/** The library's requests have no timeout of their own: a lost datagram would stall a closed loop for good. */
+const READ_TIMEOUT_MS = 5000;
+const STOP_TIMEOUT_MS = 3000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** The library keeps its configuration in module state: one server at a time. */
 async function startPeer(): Promise<RunningPeer> {
   // Its dependencies (mongoose) print deprecation warnings on load; they are not ours to fix.
@@ -84,7 +96,11 @@ async function startPeer(): Promise<RunningPeer> {
   return {
     server,
     port,
-    stop: () => new Promise<void>((resolve) => server.stop(info, () => resolve())),
+    // Its stop waits for its observers and sockets; a bench must not hang on it.
+    stop: () =>
+      withTimeout(new Promise<void>((resolve) => server.stop(info, () => resolve())), STOP_TIMEOUT_MS, 'lwm2m-node-lib stop').catch(
+        () => undefined,
+      ),
   };
 }
 
@@ -169,11 +185,15 @@ export async function benchPeerRead(clients = 100, seconds = 5): Promise<ReadRes
       );
       const ids = new Map(devices.map((d) => [d.name, d.id]));
       const read = (client: number) =>
-        new Promise<void>((resolve, reject) => {
-          const id = ids.get(`peer-read-${client}`);
-          if (id === undefined) return reject(new Error(`peer-read-${client} is not registered`));
-          peer.server.read(id, '3303', '0', '5700', (error) => (error ? reject(error) : resolve()));
-        });
+        withTimeout(
+          new Promise<void>((resolve, reject) => {
+            const id = ids.get(`peer-read-${client}`);
+            if (id === undefined) return reject(new Error(`peer-read-${client} is not registered`));
+            peer.server.read(id, '3303', '0', '5700', (error) => (error ? reject(error) : resolve()));
+          }),
+          READ_TIMEOUT_MS,
+          'lwm2m-node-lib read',
+        );
       return closedLoop('lwm2m-node-lib read', clients, seconds, read);
     });
   } finally {

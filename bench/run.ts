@@ -4,7 +4,7 @@
  * --compare flags every figure more than 10 % worse than bench/results/baseline.json.
  * --quick runs each scenario with tiny N (the smoke run `npm test` does); --profile
  * writes a CPU profile of this process (the server side) per scenario to bench/results/.
- * Scenarios: register, update, read, notify, scale, codecs (default), and notify-sse, store, blockwise.
+ * Scenarios: register, update, read, notify, scale, codecs (default), and notify-sse, store, blockwise, dtls.
  * register and read also run lwm2m-node-lib (the peer) under the same load and print the ratio.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -13,6 +13,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchBlockwise, formatBlockwiseResult } from './blockwise.js';
 import { benchTlv, formatResult, type BenchResult } from './codecs.js';
+import { benchDtls, formatDtlsResult } from './dtls.js';
 import { benchNotifySse, benchRestRead, formatDeviceResult } from './device.js';
 import { benchEcho, benchRegister, benchUpdate, formatLoadResult } from './load.js';
 import { benchNotifyMqtt, formatMqttResult } from './mqtt.js';
@@ -101,6 +102,7 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
         'scale.registrationsPerSecond': r.registrationsPerSecond,
         'scale.heapBytesPerClient': r.heapBytesPerClient,
         'scale.restartMs': r.restartMs,
+        'scale.processRestartMs': r.processRestartMs,
       },
     };
   },
@@ -122,6 +124,19 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
   store: async () => {
     const results = await benchStores(quick ? { openCount: 500, durationMs: 200 } : {});
     return { lines: results.map(formatStoreResult), figures: {} };
+  },
+  dtls: async () => {
+    const r = await benchDtls(quick ? 4 : 50, quick ? 1 : 5, quick ? 4 : 200);
+    return {
+      lines: formatDtlsResult(r),
+      figures: {
+        'dtls.handshakesPerSecond': r.handshakes.perSecond,
+        'dtls.register.pairsPerSecond': r.registerDtls.perSecond,
+        'dtls.register.percentOfPlain': (100 * r.registerDtls.perSecond) / r.registerPlain.perSecond,
+        'dtls.notify.perSecond': r.notifyDtls.perSecond,
+        'dtls.notify.percentOfPlain': (100 * r.notifyDtls.perSecond) / r.notifyPlain.perSecond,
+      },
+    };
   },
 };
 
@@ -189,3 +204,7 @@ if (flags.has('--compare')) {
     if (worse > 0) process.exitCode = 1;
   }
 }
+
+// The peer (lwm2m-node-lib) leaves timers and sockets behind after its stop: end here rather
+// than wait minutes for them.
+process.exit();

@@ -2,9 +2,12 @@
  * scale: register many clients (long lifetime) with the file store → heap and RSS per
  * client, time to register them all, and time for a new hub on the same data to serve.
  */
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { startTestHub } from '../test/support/hub.js';
 import type { LoadWorkerData, LoadWorkerResult } from './load-worker.js';
@@ -16,6 +19,8 @@ export interface ScaleResult {
   readonly heapBytesPerClient: number;
   readonly rssBytesPerClient: number;
   readonly restartMs: number;
+  /** A new `lwm2m-hub` process on the same data: from spawn to its first CoAP answer (the store is loaded before CoAP listens). */
+  readonly processRestartMs: number;
   readonly restored: number;
   readonly failures: number;
 }
@@ -37,7 +42,15 @@ export async function benchScale(clients = 100_000, progress: (line: string) => 
     const started = performance.now();
     const result = await new Promise<LoadWorkerResult>((resolve, reject) => {
       const worker = new Worker(new URL('./load-worker.js', import.meta.url), {
-        workerData: { scenario: 'bulk', host: '::1', port: hub.coap.port, clients: sockets, perClient: Math.ceil(clients / sockets), durationMs: 0, prefix: 'scale-' } satisfies LoadWorkerData,
+        workerData: {
+          scenario: 'bulk',
+          host: '::1',
+          port: hub.coap.port,
+          clients: sockets,
+          perClient: Math.ceil(clients / sockets),
+          durationMs: 0,
+          prefix: 'scale-',
+        } satisfies LoadWorkerData,
       });
       worker.once('message', (r: LoadWorkerResult) => {
         resolve(r);
@@ -56,6 +69,7 @@ export async function benchScale(clients = 100_000, progress: (line: string) => 
     const restartMs = performance.now() - restartStarted;
     const restored = await again.store.count();
     await again.stop();
+    const processRestartMs = await timeProcessRestart(dataDir, hub.coap.port);
     return {
       clients: registered,
       registerSeconds,
@@ -63,6 +77,7 @@ export async function benchScale(clients = 100_000, progress: (line: string) => 
       heapBytesPerClient: (after.heap - before.heap) / registered,
       rssBytesPerClient: (after.rss - before.rss) / registered,
       restartMs,
+      processRestartMs,
       restored,
       failures: result.failures,
     };
@@ -71,6 +86,51 @@ export async function benchScale(clients = 100_000, progress: (line: string) => 
   }
 }
 
+/** Spawns the CLI on `dataDir` and pings (an empty CON, RFC 7252 §4.3) until it answers. */
+async function timeProcessRestart(dataDir: string, coapPort: number): Promise<number> {
+  const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      '--data-dir',
+      dataDir,
+      '--coap-port',
+      String(coapPort),
+      '--coaps-port',
+      'off',
+      '--http-port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--log-level',
+      'silent',
+    ],
+    { stdio: 'ignore' },
+  );
+  const socket = createSocket('udp6');
+  await new Promise<void>((resolve) => socket.bind(0, '::1', resolve));
+  try {
+    const answered = new Promise<number>((resolve, reject) => {
+      socket.once('message', () => resolve(performance.now() - started));
+      child.once('exit', (code) => reject(new Error(`lwm2m-hub exited (${code}) before answering`)));
+    });
+    const ping = Buffer.from([0x40, 0x00, 0x12, 0x34]);
+    const timer = setInterval(() => socket.send(ping, coapPort, '::1'), 5);
+    try {
+      return await answered;
+    } finally {
+      clearInterval(timer);
+    }
+  } finally {
+    socket.close();
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
 export function formatScaleResult(r: ScaleResult): string {
-  return `scale ${r.clients.toLocaleString('en-US')} clients: registered in ${r.registerSeconds.toFixed(1)} s (${Math.round(r.registrationsPerSecond).toLocaleString('en-US')}/s, ${r.failures} failures), heap ${Math.round(r.heapBytesPerClient)} B/client, RSS ${Math.round(r.rssBytesPerClient)} B/client, restart serving in ${Math.round(r.restartMs)} ms with ${r.restored.toLocaleString('en-US')} restored`;
+  return `scale ${r.clients.toLocaleString('en-US')} clients: registered in ${r.registerSeconds.toFixed(1)} s (${Math.round(r.registrationsPerSecond).toLocaleString('en-US')}/s, ${r.failures} failures), heap ${Math.round(r.heapBytesPerClient)} B/client, RSS ${Math.round(r.rssBytesPerClient)} B/client, restart serving in ${Math.round(r.restartMs)} ms in-process, ${Math.round(r.processRestartMs)} ms as a new process, with ${r.restored.toLocaleString('en-US')} restored`;
 }

@@ -7,9 +7,8 @@
 import type { Hub } from '../src/hub.js';
 import { LwM2mSimulator } from '../test/support/simulator/index.js';
 import { SseClient } from '../test/support/sse.js';
-import { Worker } from 'node:worker_threads';
-import type { SimWorkerCommand, SimWorkerData, SimWorkerEvent } from './sim-worker.js';
 import { startTestHub } from '../test/support/hub.js';
+import { withSimulatedClients } from './workers.js';
 
 export interface DeviceBenchResult {
   readonly name: string;
@@ -24,27 +23,9 @@ export interface DeviceBenchResult {
 /** Simulated clients in a worker thread (bench/sim-worker.ts), registered as `${prefix}${i}`. */
 async function withWorkerClients<T>(count: number, prefix: string, run: (hub: Hub) => Promise<T>): Promise<T> {
   const hub = await startTestHub();
-  const worker = new Worker(new URL('./sim-worker.js', import.meta.url), {
-    workerData: { serverPort: hub.coap.port, count, prefix, sentAt: new SharedArrayBuffer(count * 8) } satisfies SimWorkerData,
-  });
-  const until = (type: SimWorkerEvent['type']) =>
-    new Promise<void>((resolve, reject) => {
-      const onMessage = (event: SimWorkerEvent) => {
-        if (event.type !== type) return;
-        worker.off('message', onMessage);
-        worker.off('error', reject);
-        resolve();
-      };
-      worker.on('message', onMessage);
-      worker.on('error', reject);
-    });
   try {
-    await until('ready');
-    return await run(hub);
+    return await withSimulatedClients(hub.coap.port, count, prefix, () => run(hub));
   } finally {
-    worker.postMessage({ type: 'stop' } satisfies SimWorkerCommand);
-    await Promise.race([until('stopped'), new Promise((r) => setTimeout(r, 5000))]);
-    await worker.terminate();
     await hub.stop();
   }
 }
@@ -73,7 +54,11 @@ export async function benchRestRead(clients = 100, seconds = 5): Promise<DeviceB
   return withWorkerClients(clients, 'bench-', async (hub) => {
     const latencies: number[] = [];
     // Warm-up: open the HTTP connections and let the first exchange with each client settle.
-    await Promise.all(Array.from({ length: clients }, (_, i) => fetch(`http://127.0.0.1:${hub.http.port}/api/clients/bench-${i}/3303/0/5700`).then((r) => r.arrayBuffer())));
+    await Promise.all(
+      Array.from({ length: clients }, (_, i) =>
+        fetch(`http://127.0.0.1:${hub.http.port}/api/clients/bench-${i}/3303/0/5700`).then((r) => r.arrayBuffer()),
+      ),
+    );
     const deadline = performance.now() + seconds * 1000;
     const started = performance.now();
     await Promise.all(
@@ -90,7 +75,15 @@ export async function benchRestRead(clients = 100, seconds = 5): Promise<DeviceB
     );
     const elapsed = (performance.now() - started) / 1000;
     latencies.sort((a, b) => a - b);
-    return { name: 'rest-read', clients, seconds: elapsed, count: latencies.length, perSecond: latencies.length / elapsed, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+    return {
+      name: 'rest-read',
+      clients,
+      seconds: elapsed,
+      count: latencies.length,
+      perSecond: latencies.length / elapsed,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+    };
   });
 }
 
@@ -112,7 +105,8 @@ export async function benchNotifySse(clients = 100, seconds = 5): Promise<Device
       value += 1;
       for (const sim of sims) sim.setValue('/3303/0/5700', { type: 'float', value: value + 0.5 });
       await new Promise((resolve) => setImmediate(resolve));
-      while (countNotifications() - before < value * clients * 0.9 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+      while (countNotifications() - before < value * clients * 0.9 && performance.now() < deadline)
+        await new Promise((r) => setTimeout(r, 1));
     }
     await new Promise((r) => setTimeout(r, 200));
     const elapsed = (performance.now() - started) / 1000;

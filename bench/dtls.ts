@@ -9,7 +9,8 @@ import { Worker } from 'node:worker_threads';
 import type { Hub } from '../src/hub.js';
 import { startTestHub } from '../test/support/hub.js';
 import { credentialsOf, type DtlsWorkerData, type DtlsWorkerResult, type NotifyCommand, type NotifyEvent } from './dtls-worker.js';
-import { benchRegister, formatLoadResult, type LoadResult } from './load.js';
+import { benchRegister, formatLoadResult, summarise, type LoadResult } from './load.js';
+import { nextEvent, runWorker } from './workers.js';
 
 export interface DtlsBenchResult {
   readonly handshakes: LoadResult;
@@ -35,28 +36,7 @@ async function withEntries(hub: Hub, prefix: string, clients: number): Promise<v
 }
 
 function generate(data: DtlsWorkerData): Promise<DtlsWorkerResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./dtls-worker.js', import.meta.url), { workerData: data });
-    worker.once('message', (result: DtlsWorkerResult) => {
-      resolve(result);
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-  });
-}
-
-function summarise(scenario: string, clients: number, result: DtlsWorkerResult): LoadResult {
-  const sorted = result.latenciesMs.sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-  return {
-    scenario,
-    clients,
-    perSecond: (result.completed * 1000) / result.elapsedMs,
-    p50Ms: at(50),
-    p99Ms: at(99),
-    retransmissions: 0,
-    failures: result.failures,
-  };
+  return runWorker(new URL('./dtls-worker.js', import.meta.url), data);
 }
 
 async function loadOverDtls(scenario: 'handshake' | 'register', clients: number, seconds: number): Promise<DtlsWorkerResult> {
@@ -88,17 +68,7 @@ async function notify(dtls: boolean, clients: number, seconds: number): Promise<
       dtls,
     } satisfies DtlsWorkerData,
   });
-  const next = (type: NotifyEvent['type']) =>
-    new Promise<void>((resolve, reject) => {
-      const onMessage = (event: NotifyEvent) => {
-        if (event.type !== type) return;
-        worker.off('message', onMessage);
-        worker.off('error', reject);
-        resolve();
-      };
-      worker.on('message', onMessage);
-      worker.on('error', reject);
-    });
+  const next = (type: NotifyEvent['type']) => nextEvent(worker, type);
   try {
     await next('ready');
     // Every auto-observation's first value, then rounds.

@@ -4,9 +4,9 @@
  * datagram with itself in one Node process.
  */
 import { createSocket } from 'node:dgram';
-import { Worker } from 'node:worker_threads';
 import type { LoadWorkerData, LoadWorkerResult } from './load-worker.js';
 import { startTestHub } from '../test/support/hub.js';
+import { runWorker } from './workers.js';
 
 export interface LoadResult {
   readonly scenario: string;
@@ -19,17 +19,13 @@ export interface LoadResult {
 }
 
 export function generate(data: LoadWorkerData): Promise<LoadWorkerResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: data });
-    worker.once('message', (result: LoadWorkerResult) => {
-      resolve(result);
-      void worker.terminate();
-    });
-    worker.once('error', reject);
-  });
+  return runWorker(new URL('./load-worker.js', import.meta.url), data);
 }
 
-export function summarise(scenario: string, clients: number, result: LoadWorkerResult): LoadResult {
+/** A generator's result; generators that do not retransmit leave the count out. */
+type GeneratorResult = Omit<LoadWorkerResult, 'retransmissions'> & { readonly retransmissions?: number };
+
+export function summarise(scenario: string, clients: number, result: GeneratorResult): LoadResult {
   const sorted = result.latenciesMs.sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
   return {
@@ -38,7 +34,7 @@ export function summarise(scenario: string, clients: number, result: LoadWorkerR
     perSecond: (result.completed * 1000) / result.elapsedMs,
     p50Ms: at(50),
     p99Ms: at(99),
-    retransmissions: result.retransmissions,
+    retransmissions: result.retransmissions ?? 0,
     failures: result.failures,
   };
 }

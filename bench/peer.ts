@@ -8,11 +8,10 @@
  */
 import { createSocket } from 'node:dgram';
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import type { Hub } from '../src/hub.js';
 import { startTestHub } from '../test/support/hub.js';
 import { generate, summarise, type LoadResult } from './load.js';
-import type { SimWorkerCommand, SimWorkerData, SimWorkerEvent } from './sim-worker.js';
+import { withSimulatedClients } from './workers.js';
 
 type Callback<T> = (error: Error | null | undefined, value: T) => void;
 
@@ -119,32 +118,6 @@ export async function benchPeerRegister(clients = 100, seconds = 5): Promise<Loa
     return summarise('lwm2m-node-lib register', clients, result);
   } finally {
     await peer.stop();
-  }
-}
-
-/** N simulated clients in a worker thread registered with the server on `port`, until `run` ends. */
-async function withSimulatedClients<T>(port: number, count: number, prefix: string, run: () => Promise<T>): Promise<T> {
-  const worker = new Worker(new URL('./sim-worker.js', import.meta.url), {
-    workerData: { serverPort: port, count, prefix, sentAt: new SharedArrayBuffer(count * 8) } satisfies SimWorkerData,
-  });
-  const until = (type: SimWorkerEvent['type']) =>
-    new Promise<void>((resolve, reject) => {
-      const onMessage = (event: SimWorkerEvent) => {
-        if (event.type !== type) return;
-        worker.off('message', onMessage);
-        worker.off('error', reject);
-        resolve();
-      };
-      worker.on('message', onMessage);
-      worker.on('error', reject);
-    });
-  try {
-    await until('ready');
-    return await run();
-  } finally {
-    worker.postMessage({ type: 'stop' } satisfies SimWorkerCommand);
-    await Promise.race([until('stopped'), new Promise((r) => setTimeout(r, 5000))]);
-    await worker.terminate();
   }
 }
 

@@ -52,6 +52,7 @@ describe('registration check over plain CoAP', () => {
       const { response } = await (await client(hub)).register(['ep=open-node', 'lt=60']);
       expect(formatCode(response.code)).toBe('2.01');
       expect(await listed(hub, 'open-node')).toBeDefined();
+      expect((await listed(hub, 'open-node'))?.secure).toBeUndefined();
     });
 
     it('refuses with 4.03 a client whose endpoint has a security entry', async () => {
@@ -143,7 +144,7 @@ describe.skipIf(!libcoap && !process.env['CI'])('registration check over DTLS wi
         ]);
         expect(output).toMatch(/c:2\.01/);
         const registration = await listed(hub, endpoint);
-        expect(registration).toMatchObject({ address: host === '[::1]' ? '::1' : '127.0.0.1' });
+        expect(registration).toMatchObject({ address: host === '[::1]' ? '::1' : '127.0.0.1', secure: true });
         // Update and de-register through a new session of the same identity.
         const location = locationOf(output);
         expect(await coapClient(binary, ['-u', identity, '-k', key, '-m', 'post', `${coaps(host)}/${location}?lt=90`])).toMatch(/c:2\.04/);

@@ -10,6 +10,8 @@ export interface RegistrationJson {
   smsNumber?: string;
   address: string;
   port: number;
+  /** Registered over DTLS. */
+  secure?: boolean;
   rootPath: string;
   objectLinks: { path: string; attributes: Record<string, string | number | boolean> }[];
   supportedContentFormats: number[];

@@ -110,7 +110,7 @@ export function clientView(state: HubState, endpoint: string, initialObject?: nu
     const fact = (term: string, ...value: (Node | string)[]) => [h('dt', {}, term), h('dd', {}, ...value)];
     replaceChildren(
       details,
-      fact('Address', address.text, ' ', h('span', { class: 'tag' }, address.family)),
+      fact('Address', address.text, ' ', h('span', { class: 'tag' }, address.family), ...(client.secure ? [' ', h('span', { class: 'tag' }, 'DTLS')] : [])),
       fact('LwM2M', client.lwm2mVersion),
       fact('Binding', client.binding + (client.queueMode ? ' (queue mode)' : '')),
       fact('Lifetime', formatDuration(client.lifetime)),

@@ -61,6 +61,8 @@ export interface RegistrationJson {
   smsNumber?: string;
   address: string;
   port: number;
+  /** Present (true) when the client registered over DTLS (`coaps://`). */
+  secure?: true;
   rootPath: string;
   objectLinks: { path: string; attributes: Record<string, LinkAttributeValue> }[];
   supportedContentFormats: number[];
@@ -81,6 +83,7 @@ export function registrationToJson(registration: Registration): RegistrationJson
     ...(registration.smsNumber !== undefined ? { smsNumber: registration.smsNumber } : {}),
     address: registration.address,
     port: registration.port,
+    ...(registration.secure ? { secure: true as const } : {}),
     rootPath: registration.rootPath,
     objectLinks: registration.objectLinks.map((link) => ({ path: '/' + link.path.join('/'), attributes: { ...link.attributes } })),
     supportedContentFormats: [...registration.supportedContentFormats],

@@ -234,6 +234,7 @@ export class AppendLog<T> {
   private failure: Error | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
+  private backgroundCompaction: Promise<void> | undefined;
   private readonly counters: { appends: number; writes: number; syncs: number; compactions: number };
 
   private constructor(
@@ -337,6 +338,21 @@ export class AppendLog<T> {
       this.queue.push({ kind: 'compact', records, resolve, reject });
       this.schedule();
     });
+  }
+
+  /**
+   * Starts a compaction in the background once the log holds more than
+   * `2 × live + slack` records, one at a time: callers of `append` wait for their
+   * own record only. `snapshot` is taken only when a compaction starts; a failure
+   * goes to `onError` and the old file stays in use.
+   */
+  compactWhenLarge(live: number, slack: number, snapshot: () => Iterable<T>, onError: (error: unknown) => void): void {
+    if (this.backgroundCompaction || this.closed || this.queuedLength <= 2 * live + slack) return;
+    this.backgroundCompaction = this.compact(snapshot())
+      .catch(onError)
+      .finally(() => {
+        this.backgroundCompaction = undefined;
+      });
   }
 
   /** Writes and syncs whatever is queued, then closes the file. Later appends are refused. Safe to call twice. */

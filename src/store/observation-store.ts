@@ -49,8 +49,6 @@ export const OBSERVATIONS_LOG = 'observations.log';
 
 /** Observations in an append-only log beside the registrations, compacted when it outgrows the live set. */
 export class FileObservationStore extends MemoryObservationStore {
-  private compacting = false;
-
   private constructor(
     private readonly log: AppendLog<ObservationRecord>,
     private readonly logger: Logger | undefined,
@@ -58,7 +56,10 @@ export class FileObservationStore extends MemoryObservationStore {
     super();
   }
 
-  static async open(dataDir: string, options: { logger?: Logger; onCorrupt?: (problem: CorruptRecord) => void } = {}): Promise<FileObservationStore> {
+  static async open(
+    dataDir: string,
+    options: { logger?: Logger; onCorrupt?: (problem: CorruptRecord) => void } = {},
+  ): Promise<FileObservationStore> {
     await mkdir(dataDir, { recursive: true });
     const live = new Map<string, StoredObservation>();
     const log = await AppendLog.open<ObservationRecord>(path.join(dataDir, OBSERVATIONS_LOG), {
@@ -66,9 +67,7 @@ export class FileObservationStore extends MemoryObservationStore {
         if (record.op === 'put') live.set(record.observation.id, record.observation);
         else live.delete(record.id);
       },
-      onCorrupt:
-        options.onCorrupt ??
-        ((problem) => options.logger?.warn({ ...problem }, 'damaged observation record skipped')),
+      onCorrupt: options.onCorrupt ?? ((problem) => options.logger?.warn({ ...problem }, 'damaged observation record skipped')),
     });
     const store = new FileObservationStore(log, options.logger);
     for (const observation of live.values()) store.byId.set(observation.id, observation);
@@ -94,15 +93,12 @@ export class FileObservationStore extends MemoryObservationStore {
     await this.log.close();
   }
 
-  /** One compaction at a time, in the background: callers wait for their own record only. */
   private compactIfLarge(): void {
-    if (this.compacting || this.log.length <= 2 * this.byId.size + 1000) return;
-    this.compacting = true;
-    this.log
-      .compact([...this.byId.values()].map((observation) => ({ op: 'put' as const, observation })))
-      .catch((error: unknown) => this.logger?.error({ err: error }, 'observation log compaction failed'))
-      .finally(() => {
-        this.compacting = false;
-      });
+    this.log.compactWhenLarge(
+      this.byId.size,
+      1000,
+      () => [...this.byId.values()].map((observation) => ({ op: 'put' as const, observation })),
+      (error) => this.logger?.error({ err: error }, 'observation log compaction failed'),
+    );
   }
 }

@@ -118,8 +118,6 @@ type SecurityRecord =
  * 500) but stays in memory until the next start, as in the registration store.
  */
 export class FileSecurityStore extends MemorySecurityStore {
-  private compacting = false;
-
   private constructor(
     private readonly log: AppendLog<SecurityRecord>,
     private readonly logger: Logger | undefined,
@@ -172,22 +170,19 @@ export class FileSecurityStore extends MemorySecurityStore {
     await this.log.close();
   }
 
-  /** One compaction at a time, in the background: callers wait for their own record only. */
   private compactIfLarge(): void {
-    if (this.compacting || this.log.length <= 2 * this.byEndpoint.size + 100) return;
-    this.compacting = true;
-    const snapshot = [...this.byEndpoint.values()].map((entry): SecurityRecord => ({
-      op: 'put',
-      endpoint: entry.endpoint,
-      identity: entry.identity,
-      key: entry.key.toString('hex'),
-    }));
-    this.log
-      .compact(snapshot)
-      .catch((error: unknown) => this.logger?.error({ err: error, file: this.log.file }, 'security log compaction failed'))
-      .finally(() => {
-        this.compacting = false;
-      });
+    this.log.compactWhenLarge(
+      this.byEndpoint.size,
+      100,
+      () =>
+        [...this.byEndpoint.values()].map((entry): SecurityRecord => ({
+          op: 'put',
+          endpoint: entry.endpoint,
+          identity: entry.identity,
+          key: entry.key.toString('hex'),
+        })),
+      (error) => this.logger?.error({ err: error, file: this.log.file }, 'security log compaction failed'),
+    );
   }
 }
 

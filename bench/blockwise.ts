@@ -10,6 +10,7 @@ import { Method, ResponseCode } from '../src/coap/codes.js';
 import { CoapEndpoint } from '../src/coap/endpoint.js';
 import { OptionNumber, uintOption } from '../src/coap/options.js';
 import { startTestHub } from '../test/support/hub.js';
+import { percentile } from './stats.js';
 
 export interface BlockwiseBenchResult {
   readonly name: string;
@@ -67,7 +68,6 @@ async function run(name: string, blockSize: number, clients: number, seconds: nu
     await hub.stop();
   }
   latencies.sort((a, b) => a - b);
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return {
     name,
     blockSize,
@@ -76,8 +76,8 @@ async function run(name: string, blockSize: number, clients: number, seconds: nu
     seconds,
     registrations: latencies.length,
     perSecond: latencies.length / seconds,
-    p50Ms: at(0.5),
-    p99Ms: at(0.99),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
     failures,
   };
 }

@@ -9,6 +9,7 @@ import { LwM2mSimulator } from '../test/support/simulator/index.js';
 import { SseClient } from '../test/support/sse.js';
 import { startTestHub } from '../test/support/hub.js';
 import { withSimulatedClients } from './workers.js';
+import { percentile } from './stats.js';
 
 export interface DeviceBenchResult {
   readonly name: string;
@@ -44,10 +45,6 @@ async function withClients<T>(count: number, run: (hub: Hub, sims: LwM2mSimulato
     await Promise.all(sims.map((s) => s.stop()));
     await hub.stop();
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 export async function benchRestRead(clients = 100, seconds = 5): Promise<DeviceBenchResult> {

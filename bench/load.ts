@@ -7,6 +7,7 @@ import { createSocket } from 'node:dgram';
 import type { LoadWorkerData, LoadWorkerResult } from './load-worker.js';
 import { startTestHub } from '../test/support/hub.js';
 import { runWorker } from './workers.js';
+import { percentile } from './stats.js';
 
 export interface LoadResult {
   readonly scenario: string;
@@ -27,13 +28,12 @@ type GeneratorResult = Omit<LoadWorkerResult, 'retransmissions'> & { readonly re
 
 export function summarise(scenario: string, clients: number, result: GeneratorResult): LoadResult {
   const sorted = result.latenciesMs.sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
   return {
     scenario,
     clients,
     perSecond: (result.completed * 1000) / result.elapsedMs,
-    p50Ms: at(50),
-    p99Ms: at(99),
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
     retransmissions: result.retransmissions ?? 0,
     failures: result.failures,
   };

@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { SimWorkerCommand, SimWorkerData, SimWorkerEvent } from './sim-worker.js';
 import type { SubscriberCommand, SubscriberEvent, SubscriberWorkerData } from './subscriber-worker.js';
 import { startTestHub } from '../test/support/hub.js';
+import { percentile } from './stats.js';
 
 export interface MqttBenchResult {
   readonly clients: number;
@@ -30,7 +31,12 @@ export interface NotifyOptions {
   readonly qos?: 0 | 1;
 }
 
-export async function benchNotifyMqtt(clients = 1000, seconds = 10, progress: (line: string) => void = () => {}, options: NotifyOptions = {}): Promise<MqttBenchResult> {
+export async function benchNotifyMqtt(
+  clients = 1000,
+  seconds = 10,
+  progress: (line: string) => void = () => {},
+  options: NotifyOptions = {},
+): Promise<MqttBenchResult> {
   const hub = await startTestHub({ autoObserve: ['/3303/0/5700'] });
   const prefix = 'mq-';
   const shared = new SharedArrayBuffer(clients * Float64Array.BYTES_PER_ELEMENT);
@@ -38,7 +44,14 @@ export async function benchNotifyMqtt(clients = 1000, seconds = 10, progress: (l
   const counter = new Int32Array(counterBuffer);
   const count = () => Atomics.load(counter, 0);
   const subscriber = new Worker(new URL('./subscriber-worker.js', import.meta.url), {
-    workerData: { url: `mqtt://127.0.0.1:${hub.mqtt?.port}`, filter: 'lwm2m/+/3303/0/5700', prefix, sentAt: shared, counter: counterBuffer, qos: options.qos ?? 0 } satisfies SubscriberWorkerData,
+    workerData: {
+      url: `mqtt://127.0.0.1:${hub.mqtt?.port}`,
+      filter: 'lwm2m/+/3303/0/5700',
+      prefix,
+      sentAt: shared,
+      counter: counterBuffer,
+      qos: options.qos ?? 0,
+    } satisfies SubscriberWorkerData,
   });
   const fromSubscriber = <T extends SubscriberEvent['type']>(type: T) =>
     new Promise<Extract<SubscriberEvent, { type: T }>>((resolve) => {
@@ -50,7 +63,9 @@ export async function benchNotifyMqtt(clients = 1000, seconds = 10, progress: (l
       subscriber.on('message', onMessage);
     });
   await fromSubscriber('ready');
-  const worker = new Worker(new URL('./sim-worker.js', import.meta.url), { workerData: { serverPort: hub.coap.port, count: clients, prefix, sentAt: shared } satisfies SimWorkerData });
+  const worker = new Worker(new URL('./sim-worker.js', import.meta.url), {
+    workerData: { serverPort: hub.coap.port, count: clients, prefix, sentAt: shared } satisfies SimWorkerData,
+  });
   const next = (type: SimWorkerEvent['type']) =>
     new Promise<void>((resolve, reject) => {
       const onMessage = (event: SimWorkerEvent) => {
@@ -94,14 +109,13 @@ export async function benchNotifyMqtt(clients = 1000, seconds = 10, progress: (l
     const received = count() - receivedBefore;
     subscriber.postMessage({ type: 'report' } satisfies SubscriberCommand);
     const latencies = (await fromSubscriber('report')).latencies.sort((a, b) => a - b);
-    const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
     return {
       clients,
       seconds: elapsed,
       received,
       perSecond: received / elapsed,
-      p50Ms: at(50),
-      p99Ms: at(99),
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
       maxMs: latencies.at(-1) ?? 0,
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
       loopDelayMaxMs: loopDelay.max / 1e6,

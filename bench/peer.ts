@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import type { Hub } from '../src/hub.js';
 import { startTestHub } from '../test/support/hub.js';
 import { generate, summarise, type LoadResult } from './load.js';
+import { percentile } from './stats.js';
 import { withSimulatedClients } from './workers.js';
 
 type Callback<T> = (error: Error | null | undefined, value: T) => void;
@@ -144,8 +145,14 @@ async function closedLoop(name: string, clients: number, seconds: number, readOn
   );
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-  return { name, clients, perSecond: latencies.length / elapsed, p50Ms: at(50), p99Ms: at(99), failures };
+  return {
+    name,
+    clients,
+    perSecond: latencies.length / elapsed,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    failures,
+  };
 }
 
 /** Reads of /3303/0/5700 through lwm2m-node-lib's `read`, N registered clients, one outstanding each. */

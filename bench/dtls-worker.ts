@@ -9,10 +9,11 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Method } from '../src/coap/codes.js';
-import { decodeMessage, encodeMessage, MessageType } from '../src/coap/message.js';
-import { getStringOptions, OptionNumber, stringOption } from '../src/coap/options.js';
+import { decodeMessage } from '../src/coap/message.js';
+import { getStringOptions, OptionNumber } from '../src/coap/options.js';
 import { DtlsClientConnection } from '../test/support/dtls-client.js';
 import { LwM2mSimulator } from '../test/support/simulator/index.js';
+import { oneAtATime, request } from './exchange.js';
 
 export interface DtlsWorkerData {
   readonly scenario: 'handshake' | 'register' | 'notify';
@@ -34,8 +35,6 @@ export interface DtlsWorkerResult {
 
 export type NotifyCommand = { type: 'round'; value: number } | { type: 'stop' };
 export type NotifyEvent = { type: 'ready' } | { type: 'round-sent' } | { type: 'stopped' };
-
-const RETRANSMIT_AFTER_MS = 2000;
 
 export function credentialsOf(prefix: string, index: number): { endpoint: string; identity: string; key: Buffer } {
   return { endpoint: `${prefix}${index}`, identity: `${prefix}${index}-id`, key: Buffer.from(`${prefix}${index}-key`) };
@@ -93,51 +92,11 @@ async function registerLoop(data: DtlsWorkerData, index: number, deadline: numbe
     return;
   }
   let messageId = (index * 7919) & 0xffff;
-  let waiting: { id: number; resolve: (reply: Buffer) => void } | undefined;
-  connection.onData = (datagram) => {
-    if (waiting && datagram.length >= 4 && datagram.readUInt16BE(2) === waiting.id) {
-      const w = waiting;
-      waiting = undefined;
-      w.resolve(datagram);
-    }
-  };
+  const { exchange: send, receive } = oneAtATime((bytes) => connection.send(bytes));
+  connection.onData = receive;
   const exchange = (method: number, uriPath: string[], uriQuery: string[], payload: string): Promise<Buffer | undefined> => {
     messageId = (messageId + 1) & 0xffff;
-    const id = messageId;
-    const bytes = encodeMessage({
-      type: MessageType.CON,
-      code: method,
-      messageId: id,
-      token: Buffer.from([id >> 8, id & 0xff]),
-      options: [
-        ...uriPath.map((s) => stringOption(OptionNumber.URI_PATH, s)),
-        ...uriQuery.map((q) => stringOption(OptionNumber.URI_QUERY, q)),
-      ],
-      payload: Buffer.from(payload),
-    });
-    return new Promise((resolve) => {
-      let attempts = 0;
-      let timer: NodeJS.Timeout;
-      const send = () => {
-        connection.send(bytes);
-        timer = setTimeout(() => {
-          if (++attempts > 4) {
-            waiting = undefined;
-            resolve(undefined);
-            return;
-          }
-          send();
-        }, RETRANSMIT_AFTER_MS);
-      };
-      waiting = {
-        id,
-        resolve: (reply) => {
-          clearTimeout(timer);
-          resolve(reply);
-        },
-      };
-      send();
-    });
+    return send(request(messageId, method, uriPath, uriQuery, payload));
   };
   const { endpoint } = credentialsOf(data.prefix, index);
   while (performance.now() < deadline) {

@@ -9,8 +9,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Method } from '../src/coap/codes.js';
-import { decodeMessage, encodeMessage, MessageType } from '../src/coap/message.js';
-import { getStringOptions, OptionNumber, stringOption } from '../src/coap/options.js';
+import { decodeMessage } from '../src/coap/message.js';
+import { getStringOptions, OptionNumber } from '../src/coap/options.js';
+import { oneAtATime, request } from './exchange.js';
 
 export interface LoadWorkerData {
   /** bulk: each client registers `perClient` distinct endpoints once (long lifetime) and stops. */
@@ -33,22 +34,6 @@ export interface LoadWorkerResult {
   readonly elapsedMs: number;
 }
 
-const RETRANSMIT_AFTER_MS = 2000;
-
-function request(messageId: number, method: number, uriPath: string[], uriQuery: string[], payload: string): Buffer {
-  return encodeMessage({
-    type: MessageType.CON,
-    code: method,
-    messageId,
-    token: Buffer.from([messageId >> 8, messageId & 0xff]),
-    options: [
-      ...uriPath.map((s) => stringOption(OptionNumber.URI_PATH, s)),
-      ...uriQuery.map((q) => stringOption(OptionNumber.URI_QUERY, q)),
-    ],
-    payload: Buffer.from(payload),
-  });
-}
-
 async function runClient(
   socket: Socket,
   index: number,
@@ -57,40 +42,11 @@ async function runClient(
   result: { completed: number; retransmissions: number; failures: number; latenciesMs: number[] },
 ): Promise<void> {
   let messageId = (index * 7919) & 0xffff;
-  let waiting: { id: number; resolve: (reply: Buffer) => void } | undefined;
-  socket.on('message', (datagram) => {
-    if (waiting && datagram.length >= 4 && datagram.readUInt16BE(2) === waiting.id) {
-      const w = waiting;
-      waiting = undefined;
-      w.resolve(datagram);
-    }
-  });
-  const exchange = (bytes: Buffer): Promise<Buffer | undefined> =>
-    new Promise((resolve) => {
-      const id = bytes.readUInt16BE(2);
-      let timer: NodeJS.Timeout;
-      let attempts = 0;
-      const send = () => {
-        socket.send(bytes, data.port, data.host);
-        timer = setTimeout(() => {
-          if (++attempts > 4) {
-            waiting = undefined;
-            resolve(undefined);
-            return;
-          }
-          result.retransmissions++;
-          send();
-        }, RETRANSMIT_AFTER_MS);
-      };
-      waiting = {
-        id,
-        resolve: (reply) => {
-          clearTimeout(timer);
-          resolve(reply);
-        },
-      };
-      send();
-    });
+  const { exchange, receive } = oneAtATime(
+    (bytes) => socket.send(bytes, data.port, data.host),
+    () => result.retransmissions++,
+  );
+  socket.on('message', receive);
   if (data.scenario === 'bulk') {
     for (let n = 0; n < (data.perClient ?? 1); n++) {
       const t0 = performance.now();

@@ -123,6 +123,9 @@ describe.skipIf(!libcoap && !process.env['CI'])('registration check over DTLS wi
   afterAll(() => hub?.stop());
 
   const coaps = (host: string) => `coaps://${host}:${hub.coaps!.port}`;
+  /** A Register (POST /rd?query) by a libcoap client over DTLS with this identity and key; its output. */
+  const registerOverDtls = (binary: string, identity: string, key: string, host: string, query: string, links = '</3/0>') =>
+    coapClient(binary, ['-u', identity, '-k', key, '-m', 'post', '-e', links, `${coaps(host)}/rd?${query}`]);
 
   for (const [name, binary, endpoint, identity, key] of [
     ['coap-client-openssl', OPENSSL, 'dtls-openssl', 'openssl-id', 'openssl-key-0123'],
@@ -131,17 +134,7 @@ describe.skipIf(!libcoap && !process.env['CI'])('registration check over DTLS wi
     for (const host of ['[::1]', '127.0.0.1']) {
       it(`${name} registers over coaps://${host} with the identity bound to its endpoint`, async () => {
         expect(hub.coaps).toBeDefined();
-        const output = await coapClient(binary, [
-          '-u',
-          identity,
-          '-k',
-          key,
-          '-m',
-          'post',
-          '-e',
-          '</1/0>,</3/0>',
-          `${coaps(host)}/rd?ep=${endpoint}&lt=60&b=U`,
-        ]);
+        const output = await registerOverDtls(binary, identity, key, host, `ep=${endpoint}&lt=60&b=U`, '</1/0>,</3/0>');
         expect(output).toMatch(/c:2\.01/);
         const registration = await listed(hub, endpoint);
         expect(registration).toMatchObject({ address: host === '[::1]' ? '::1' : '127.0.0.1', secure: true });
@@ -156,33 +149,13 @@ describe.skipIf(!libcoap && !process.env['CI'])('registration check over DTLS wi
   }
 
   it('refuses with 4.03 a client whose identity is bound to another endpoint', async () => {
-    const output = await coapClient(OPENSSL, [
-      '-u',
-      'other-id',
-      '-k',
-      'other-key-89ab',
-      '-m',
-      'post',
-      '-e',
-      '</3/0>',
-      `${coaps('[::1]')}/rd?ep=dtls-openssl&lt=60`,
-    ]);
+    const output = await registerOverDtls(OPENSSL, 'other-id', 'other-key-89ab', '[::1]', `ep=dtls-openssl&lt=60`);
     expect(output).toMatch(/c:4\.03/);
     expect(await listed(hub, 'dtls-openssl')).toBeUndefined();
   });
 
   it('fails the handshake with a wrong key and registers nothing', async () => {
-    const output = await coapClient(GNUTLS, [
-      '-u',
-      'gnutls-id',
-      '-k',
-      'wrong-key',
-      '-m',
-      'post',
-      '-e',
-      '</3/0>',
-      `${coaps('127.0.0.1')}/rd?ep=dtls-gnutls&lt=60`,
-    ]);
+    const output = await registerOverDtls(GNUTLS, 'gnutls-id', 'wrong-key', '127.0.0.1', `ep=dtls-gnutls&lt=60`);
     // Its Finished cannot be decrypted with our key: the server ends the handshake with an alert.
     expect(output).toMatch(/DTLS: Alert/);
     expect(output).not.toMatch(/c:2\.01/);
@@ -190,33 +163,13 @@ describe.skipIf(!libcoap && !process.env['CI'])('registration check over DTLS wi
   });
 
   it('fails the handshake with an identity the store does not know, and registers nothing', async () => {
-    const output = await coapClient(OPENSSL, [
-      '-u',
-      'stranger-id',
-      '-k',
-      'openssl-key-0123',
-      '-m',
-      'post',
-      '-e',
-      '</3/0>',
-      `${coaps('[::1]')}/rd?ep=dtls-openssl&lt=60`,
-    ]);
+    const output = await registerOverDtls(OPENSSL, 'stranger-id', 'openssl-key-0123', '[::1]', `ep=dtls-openssl&lt=60`);
     expect(output).not.toMatch(/c:2\.01/);
     expect(await listed(hub, 'dtls-openssl')).toBeUndefined();
   });
 
   it('refuses with 4.03 a plain-UDP update and de-register of a DTLS registration', async () => {
-    const output = await coapClient(OPENSSL, [
-      '-u',
-      'other-id',
-      '-k',
-      'other-key-89ab',
-      '-m',
-      'post',
-      '-e',
-      '</3/0>',
-      `${coaps('[::1]')}/rd?ep=dtls-other&lt=60`,
-    ]);
+    const output = await registerOverDtls(OPENSSL, 'other-id', 'other-key-89ab', '[::1]', `ep=dtls-other&lt=60`);
     const location = locationOf(output);
     const plain = `coap://[::1]:${hub.coap.port}/${location}`;
     expect(await coapClient(NOTLS, ['-m', 'post', `${plain}?lt=5`])).toMatch(/c:4\.03/);

@@ -1,11 +1,13 @@
 /**
- * One behaviour suite for every RegistrationStore: the file store must answer
- * exactly as the memory store does.
+ * One behaviour suite for every RegistrationStore: the file and Redis stores must
+ * answer exactly as the memory store does.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FileRegistrationStore } from '../../src/store/file-store.js';
 import { MemoryRegistrationStore } from '../../src/store/memory-store.js';
+import { openRedisStores } from '../../src/store/redis-store.js';
 import type { RegistrationStore } from '../../src/store/registration-store.js';
+import { REDIS_SERVER, RedisServer } from '../support/redis-server.js';
 import { contents, makeRegistration, tempDir } from './support/registrations.js';
 
 interface Subject {
@@ -24,6 +26,22 @@ const subjects: Subject[] = [
     },
   },
 ];
+
+// One redis-server for the file, started on first use; each store gets a key prefix of its own.
+// In CI it must run (as in redis-store.test.ts); elsewhere it is left out without redis-server.
+let redis: Promise<RedisServer> | undefined;
+let redisPrefixes = 0;
+afterAll(async () => (await redis)?.stop());
+if (REDIS_SERVER !== undefined || process.env.CI) {
+  subjects.push({
+    name: 'RedisRegistrationStore',
+    open: async () => {
+      redis ??= RedisServer.start();
+      const stores = await openRedisStores((await redis).url, { keyPrefix: `behaviour-${process.pid}-${++redisPrefixes}:` });
+      return { store: stores.store, cleanup: async () => (await stores.store.close(), await stores.observationStore.close()) };
+    },
+  });
+}
 
 describe.each(subjects)('$name', (subject) => {
   let store: RegistrationStore;

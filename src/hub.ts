@@ -89,6 +89,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     host: config.coapHost,
     port: config.coapPort,
     logger,
+    // Bound now so that a port in use fails before anything else starts; served once all is wired.
+    holdUntilOpen: true,
     // RFC 7959: block size for our requests and early negotiation, and the largest reassembled body.
     ...(config.coapBlockSize !== undefined ? { blockSize: config.coapBlockSize } : {}),
     maxBodyBytes: config.coapMaxBody,
@@ -196,6 +198,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       httpRoutes: running.http.apiRoutes,
       stop: once(stopAll),
     };
+    coap.open();
     logger.info(
       { coap: hub.coap, coaps: hub.coaps, http: hub.http, mqtt: hub.mqtt ?? config.mqttUrl, mqttWs: running.broker?.wsAddress(), mqttTls: running.broker?.tlsAddress(), version: VERSION },
       'lwm2m-hub started',

@@ -48,6 +48,7 @@ import {
   type BlockLimits,
   exchangeLifetimeMs,
   MAX_DATAGRAM_BYTES,
+  MAX_HELD_DATAGRAMS,
   maxTransmitWaitMs,
   TOKEN_LENGTH,
   type TransmissionParameters,
@@ -181,6 +182,12 @@ export interface CoapEndpointOptions {
   readonly blockLimits?: Partial<BlockLimits>;
   /** How long an idle incomplete transfer is kept (default EXCHANGE_LIFETIME, RFC 7252 §4.8.2). */
   readonly blockLifetimeMs?: number;
+  /**
+   * Bind now (a port in use fails at once) but keep what arrives until open(): a hub that is
+   * still wiring its services must not answer 4.04 to an Update, nor take a Register whose
+   * events nobody publishes yet.
+   */
+  readonly holdUntilOpen?: boolean;
 }
 
 /** Requests we sent with Observe, by peer and token: the GETs completing a block-wise notification repeat them (RFC 7959 §3.4). */
@@ -243,6 +250,9 @@ export class CoapEndpoint {
   private block2Reassembled = 0;
   private block1Sent = 0;
   private block2Served = 0;
+  /** Datagrams that arrived before open(), in order (holdUntilOpen); undefined once serving. */
+  private held: [Buffer, Peer, TransportSecurity | undefined][] | undefined;
+  private heldDropped = 0;
 
   private constructor(socket: Socket, ipv6Socket: boolean, options: CoapEndpointOptions) {
     this.socket = socket;
@@ -268,6 +278,7 @@ export class CoapEndpoint {
     this.block1 = new Block1Reassembly(limits, this.maxBodyBytes, blockLifetime);
     this.served = new ServedBodies(limits, blockLifetime);
     this.sweepTimer = setInterval(() => this.sweep(), 10_000).unref();
+    if (options.holdUntilOpen) this.held = [];
     socket.on('message', (datagram, rinfo) => {
       this.receive(datagram, { address: normalizeAddress(rinfo.address), port: rinfo.port });
     });
@@ -292,6 +303,20 @@ export class CoapEndpoint {
   attachSecureTransport(transport: SecureDatagramTransport): void {
     this.secure = transport;
     transport.onDatagram = (datagram, peer, security) => this.receive(datagram, peer, security);
+  }
+
+  /** Datagrams waiting for open() (holdUntilOpen). */
+  get heldDatagrams(): number {
+    return this.held?.length ?? 0;
+  }
+
+  /** Starts serving (holdUntilOpen): what arrived meanwhile is handled first, in order of arrival. */
+  open(): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    if (held.length > 0 || this.heldDropped > 0) this.logger?.info({ datagrams: held.length, dropped: this.heldDropped }, 'CoAP datagrams held during start handled');
+    for (const [datagram, peer, security] of held) this.receive(datagram, peer, security);
   }
 
   /** Where the secure transport listens, if there is one. */
@@ -655,6 +680,11 @@ export class CoapEndpoint {
   }
 
   private receive(datagram: Buffer, peer: Peer, security?: TransportSecurity): void {
+    if (this.held) {
+      if (this.held.length < MAX_HELD_DATAGRAMS) this.held.push([datagram, peer, security]);
+      else this.heldDropped++;
+      return;
+    }
     const decoded = decodeMessage(datagram);
     if (!decoded.ok) {
       this.logger?.debug({ peer: formatPeer(peer), reason: decoded.reason }, 'malformed CoAP datagram');

@@ -60,6 +60,12 @@ export const TOKEN_LENGTH = 8;
 export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /**
+ * Datagrams kept while an endpoint bound with `holdUntilOpen` is not yet serving (the hub
+ * wiring its services at start). Beyond this many they are dropped: their senders retransmit.
+ */
+export const MAX_HELD_DATAGRAMS = 10_000;
+
+/**
  * RFC 7959 §2.2: block sizes are 2^(SZX+4), 16 to 1024 bytes; SZX 7 is reserved (BERT, RFC 8323, TCP only).
  * 1024 is what we use when nothing asks for less (RFC 7252 §4.6: a 1024-byte payload fits a 1280-byte MTU).
  */

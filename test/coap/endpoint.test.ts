@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatCode, Method, ResponseCode } from '../../src/coap/codes.js';
 import { CoapEndpoint, CoapResetError, CoapTimeoutError } from '../../src/coap/endpoint.js';
 import { decodeMessage, emptyMessage, encodeMessage, MessageType, type CoapMessage } from '../../src/coap/message.js';
@@ -117,6 +117,33 @@ describe('CoAP endpoint as a server', () => {
     while (reply.messageId !== 0x7001);
     expect(formatCode(reply.code)).toBe('2.01');
     await raw.close();
+  });
+});
+
+describe('CoAP endpoint bound before it serves (holdUntilOpen)', () => {
+  it('keeps what arrives before open() and answers it afterwards, in order, with the handler set meanwhile', async () => {
+    const peer = await RawUdp.open(6);
+    const endpoint = await CoapEndpoint.bind({ host: '::1', holdUntilOpen: true });
+    const port = endpoint.address().port;
+    for (const [messageId, segment] of [[0x101, 'first'], [0x102, 'second']] as const) {
+      await peer.send(
+        encodeMessage({ type: MessageType.CON, code: Method.GET, messageId, token: Buffer.from([messageId & 0xff]), options: [stringOption(OptionNumber.URI_PATH, segment)], payload: Buffer.alloc(0) }),
+        port,
+      );
+    }
+    await vi.waitFor(() => expect(endpoint.heldDatagrams).toBe(2));
+    // Nothing is answered while held, not even the 4.04 of an endpoint without a handler.
+    expect(await peer.receive(50)).toBeUndefined();
+    endpoint.onRequest = (request) => ({ code: ResponseCode.CONTENT, payload: Buffer.from(request.uriPath.join('/')) });
+    endpoint.open();
+    const answers = [decoded((await peer.receive())?.data), decoded((await peer.receive())?.data)];
+    expect(answers.map((a) => [a.messageId, formatCode(a.code), a.payload.toString()])).toEqual([
+      [0x101, '2.05', 'first'],
+      [0x102, '2.05', 'second'],
+    ]);
+    expect(endpoint.heldDatagrams).toBe(0);
+    await endpoint.close();
+    await peer.close();
   });
 });
 

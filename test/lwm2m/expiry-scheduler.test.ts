@@ -45,4 +45,20 @@ describe('expiry scheduler', () => {
     vi.advanceTimersByTime(2_000_000);
     expect(fired.length).toBe(100);
   });
+
+  it('schedules the stored registrations of a restart at once and fires them in deadline order, with later changes applied', () => {
+    const fired: [string, number][] = [];
+    const scheduler = new ExpiryScheduler((id, deadline) => fired.push([id, deadline]));
+    // Deadlines in no order (a log replays registrations in the order they were last written).
+    const deadlines = Array.from({ length: 1000 }, (_, i) => ((i * 7919) % 1000) * 10 + 10);
+    scheduler.scheduleAll(deadlines.map((deadline, i) => ({ id: `r${i}`, deadline })));
+    scheduler.schedule('r0', 20_000); // updated after the restart
+    scheduler.cancel('r1'); // deregistered after the restart
+    vi.advanceTimersByTime(30_000);
+    expect(fired.length).toBe(999);
+    expect(fired.map(([, deadline]) => deadline)).toEqual([...fired.map(([, deadline]) => deadline)].sort((a, b) => a - b));
+    expect(fired.at(-1)).toEqual(['r0', 20_000]);
+    expect(fired.some(([id]) => id === 'r1')).toBe(false);
+    expect(scheduler.size).toBe(0);
+  });
 });

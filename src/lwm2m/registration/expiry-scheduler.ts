@@ -6,7 +6,7 @@
  * entries are dropped when they surface. Every operation is O(log n); nothing
  * ever scans all registrations.
  */
-interface Entry {
+export interface Entry {
   readonly deadline: number;
   readonly id: string;
 }
@@ -35,6 +35,16 @@ export class ExpiryScheduler {
     this.push({ deadline, id });
     if (this.heap.length > 4 * this.deadlines.size + 64) this.compact();
     if (deadline < this.armedFor) this.arm();
+  }
+
+  /** Many at once (a restart's stored registrations): the heap is built in O(n) and one timer armed. */
+  scheduleAll(entries: readonly Entry[]): void {
+    for (const entry of entries) {
+      this.deadlines.set(entry.id, entry.deadline);
+      this.heap.push(entry);
+    }
+    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    this.arm();
   }
 
   cancel(id: string): void {
@@ -99,16 +109,23 @@ export class ExpiryScheduler {
     const heap = this.heap;
     const last = heap.pop();
     if (last === undefined || heap.length === 0) return;
-    let i = 0;
+    heap[0] = last;
+    this.siftDown(0);
+  }
+
+  /** Moves the entry at `i` down until neither child is earlier. */
+  private siftDown(i: number): void {
+    const heap = this.heap;
+    const entry = heap[i] as Entry;
     for (;;) {
       const left = 2 * i + 1;
       if (left >= heap.length) break;
       const right = left + 1;
       const child = right < heap.length && (heap[right] as Entry).deadline < (heap[left] as Entry).deadline ? right : left;
-      if ((heap[child] as Entry).deadline >= last.deadline) break;
+      if ((heap[child] as Entry).deadline >= entry.deadline) break;
       heap[i] = heap[child] as Entry;
       i = child;
     }
-    heap[i] = last;
+    heap[i] = entry;
   }
 }

@@ -59,7 +59,10 @@ export class RegistrationHandler {
       this.claimTimer.unref();
       return;
     }
-    for await (const registration of this.store.list()) this.scheduleExpiry(registration);
+    // A restart's stored registrations are scheduled at once: one heap built, one timer armed.
+    const stored: { id: string; deadline: number }[] = [];
+    for await (const registration of this.store.list()) stored.push({ id: registration.id, deadline: expiresAt(registration) + this.graceMs });
+    this.expiry.scheduleAll(stored);
   }
 
   stop(): void {

@@ -24,9 +24,10 @@ COPY vendor ./vendor
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# The web page (web/, built by scripts/build-web.mjs into dist/web) and the shipped object
-# definitions, parsed once into dist/objects.json (scripts/build-objects.mjs).
-COPY scripts/build-web.mjs scripts/build-objects.mjs ./scripts/
+# The server bundled into dist/cli.js (scripts/build-bundle.mjs), the web page (web/, built by
+# scripts/build-web.mjs into dist/web) and the shipped object definitions, parsed once into
+# dist/objects.json (scripts/build-objects.mjs).
+COPY scripts/build-bundle.mjs scripts/build-web.mjs scripts/build-objects.mjs ./scripts/
 COPY web ./web
 COPY objects ./objects
 RUN npm run build

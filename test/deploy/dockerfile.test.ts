@@ -46,6 +46,17 @@ describe('Dockerfile', () => {
     expect(fromContext).toEqual(expect.arrayContaining(['package.json', 'NOTICE', 'objects', 'vendor']));
   });
 
+  it('gives the build stage every script that `npm run build` runs', () => {
+    const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const used = [...(manifest.scripts['build'] ?? '').matchAll(/\bnode (scripts\/\S+)/g)].map((m) => m[1]);
+    expect(used.length).toBeGreaterThan(0);
+    const copied = stageNamed(stages, 'build')
+      .instructions.filter((i) => i.keyword === 'COPY')
+      .map(parseCopy)
+      .flatMap((c) => c.sources);
+    for (const script of used) expect(copied, script).toContain(script);
+  });
+
   it('copies only files that exist and that .dockerignore lets into the build context', () => {
     for (const stage of stages) {
       for (const copy of stage.instructions.filter((i) => i.keyword === 'COPY').map(parseCopy)) {

@@ -986,6 +986,11 @@ export class CoapEndpoint {
     }
   }
 
+  /** One callback for every datagram sent: node:dgram's error names the address and port. */
+  private readonly afterSend = (error: Error | null): void => {
+    if (error) this.logger?.warn({ err: error }, 'CoAP send failed');
+  };
+
   private send(datagram: Buffer, peer: Peer): void {
     if (this.closed) return;
     if (datagram.length > MAX_DATAGRAM_BYTES) {
@@ -996,9 +1001,7 @@ export class CoapEndpoint {
       this.secure?.send(datagram, peer);
       return;
     }
-    this.socket.send(datagram, peer.port, sendAddress(this.ipv6Socket, peer.address), (error) => {
-      if (error) this.logger?.warn({ err: error, peer: formatPeer(peer) }, 'CoAP send failed');
-    });
+    this.socket.send(datagram, peer.port, sendAddress(this.ipv6Socket, peer.address), this.afterSend);
   }
 
   /** RFC 7252 §5.3.1: tokens are random; unique among our exchanges with this peer. */

@@ -4,7 +4,8 @@
  * secure transport (the DTLS server of ./dtls) for peers whose Peer has `secure` set.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv4 } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv4 } from 'node:net';
 import type { Logger } from 'pino';
 import { SOCKET_BUFFER_BYTES } from './parameters.js';
 import type { Peer } from './peer.js';
@@ -42,7 +43,7 @@ export interface BoundSocket {
  */
 export async function bindUdpSocket(host: string, port: number, logger: Logger | undefined): Promise<BoundSocket> {
   const ipv6 = !isIPv4(host);
-  const socket = createSocket({ type: ipv6 ? 'udp6' : 'udp4', ipv6Only: false });
+  const socket = createSocket({ type: ipv6 ? 'udp6' : 'udp4', ipv6Only: false, lookup: literalLookup });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
     socket.bind({ port, address: host, exclusive: true }, () => {
@@ -62,6 +63,22 @@ export async function bindUdpSocket(host: string, port: number, logger: Logger |
   }
   logger?.debug({ receive: socket.getRecvBufferSize(), send: socket.getSendBufferSize() }, 'UDP socket buffers');
   return { socket, ipv6 };
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * node:dgram resolves the address of every datagram it sends through dns.lookup, which for
+ * an IP literal costs a regular expression and a deferred callback per datagram. We send to
+ * literals only (a peer's source address, zone included), so they are answered at once;
+ * anything else (a host name given to bind) still goes to dns.lookup.
+ */
+function literalLookup(hostname: string, options: LookupOneOptions | number, callback: LookupCallback): void {
+  const family = typeof options === 'number' ? options : (options.family ?? 0);
+  // An IPv6 literal is the only address with a colon; a dotted quad has four numeric parts.
+  if (hostname.includes(':')) return callback(null, hostname, 6);
+  if (family === 4 && isIP(hostname) === 4) return callback(null, hostname, 4);
+  dnsLookup(hostname, { family: family === 6 ? 6 : family === 4 ? 4 : 0 }, callback);
 }
 
 /** The address to send to: a dual-stack socket reaches IPv4 peers through their IPv4-mapped IPv6 address. */

@@ -37,6 +37,8 @@ export type DecodeMessageResult =
   | { readonly ok: false; readonly header: MessageHeader; readonly reason: string };
 
 const PAYLOAD_MARKER = 0xff;
+/** Shared by every message without a payload; a zero-length Buffer cannot be written to. */
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Token, option values and payload are views into `datagram`, not copies: node:dgram hands
@@ -54,19 +56,17 @@ export function decodeMessage(datagram: Uint8Array): DecodeMessageResult {
   // RFC 7252 §3: token lengths 9-15 are reserved and MUST be processed as a message format error.
   if (tokenLength > 8) return { ok: false, header: undefined, reason: `reserved token length ${tokenLength}` };
   if (buf.length < 4 + tokenLength) return { ok: false, header: undefined, reason: 'truncated token' };
-  const header: MessageHeader = {
-    type,
-    code: buf[1] as number,
-    messageId: buf.readUInt16BE(2),
-    token: buf.subarray(4, 4 + tokenLength),
-  };
+  const code = buf[1] as number;
+  const messageId = (buf[2] as number) * 256 + (buf[3] as number);
+  const token = buf.subarray(4, 4 + tokenLength);
 
   // RFC 7252 §4.1: an Empty message has code 0.00, no token, no options, no payload.
-  if (header.code === EMPTY_CODE) {
-    if (tokenLength !== 0 || buf.length !== 4) return { ok: false, header, reason: 'empty message with content' };
-    return { ok: true, message: { ...header, options: [], payload: Buffer.alloc(0) } };
+  if (code === EMPTY_CODE) {
+    if (tokenLength !== 0 || buf.length !== 4) return { ok: false, header: { type, code, messageId, token }, reason: 'empty message with content' };
+    return { ok: true, message: { type, code, messageId, token, options: [], payload: EMPTY } };
   }
 
+  // The option loop runs for every datagram: plain locals, no object per option header.
   const options: CoapOption[] = [];
   let offset = 4 + tokenLength;
   let optionNumber = 0;
@@ -75,36 +75,38 @@ export function decodeMessage(datagram: Uint8Array): DecodeMessageResult {
     if (byte === PAYLOAD_MARKER) {
       offset += 1;
       // RFC 7252 §3: a marker followed by a zero-length payload is a message format error.
-      if (offset === buf.length) return { ok: false, header, reason: 'payload marker without payload' };
-      return { ok: true, message: { ...header, options, payload: buf.subarray(offset) } };
+      if (offset === buf.length) return { ok: false, header: { type, code, messageId, token }, reason: 'payload marker without payload' };
+      return { ok: true, message: { type, code, messageId, token, options, payload: buf.subarray(offset) } };
     }
     offset += 1;
-    const delta = readExtended(buf, byte >> 4, offset);
-    if (delta === undefined) return { ok: false, header, reason: `bad option delta at byte ${offset - 1}` };
-    offset = delta.next;
-    const length = readExtended(buf, byte & 0x0f, offset);
-    if (length === undefined) return { ok: false, header, reason: `bad option length at byte ${offset - 1}` };
-    offset = length.next;
-    if (offset + length.value > buf.length) return { ok: false, header, reason: 'option value runs past the datagram' };
-    optionNumber += delta.value;
-    options.push({ number: optionNumber, value: buf.subarray(offset, offset + length.value) });
-    offset += length.value;
+    // RFC 7252 §3.1: nibble 13 → 1 extra byte + 13, 14 → 2 extra bytes + 269, 15 → reserved.
+    let delta = byte >> 4;
+    if (delta >= 13) {
+      const extended = readExtended(buf, delta, offset);
+      if (extended < 0) return { ok: false, header: { type, code, messageId, token }, reason: `bad option delta at byte ${offset - 1}` };
+      offset += delta === 13 ? 1 : 2;
+      delta = extended;
+    }
+    let length = byte & 0x0f;
+    if (length >= 13) {
+      const extended = readExtended(buf, length, offset);
+      if (extended < 0) return { ok: false, header: { type, code, messageId, token }, reason: `bad option length at byte ${offset - 1}` };
+      offset += length === 13 ? 1 : 2;
+      length = extended;
+    }
+    if (offset + length > buf.length) return { ok: false, header: { type, code, messageId, token }, reason: 'option value runs past the datagram' };
+    optionNumber += delta;
+    options.push({ number: optionNumber, value: buf.subarray(offset, offset + length) });
+    offset += length;
   }
-  return { ok: true, message: { ...header, options, payload: Buffer.alloc(0) } };
+  return { ok: true, message: { type, code, messageId, token, options, payload: EMPTY } };
 }
 
-/** RFC 7252 §3.1: nibble 13 → 1 extra byte + 13, 14 → 2 extra bytes + 269, 15 → reserved. */
-function readExtended(buf: Buffer, nibble: number, offset: number): { value: number; next: number } | undefined {
-  if (nibble < 13) return { value: nibble, next: offset };
-  if (nibble === 13) {
-    if (offset + 1 > buf.length) return undefined;
-    return { value: (buf[offset] as number) + 13, next: offset + 1 };
-  }
-  if (nibble === 14) {
-    if (offset + 2 > buf.length) return undefined;
-    return { value: buf.readUInt16BE(offset) + 269, next: offset + 2 };
-  }
-  return undefined;
+/** The value of an extended delta or length field (nibble 13 or 14) at `offset`; -1 when truncated or reserved (15). */
+function readExtended(buf: Buffer, nibble: number, offset: number): number {
+  if (nibble === 13) return offset + 1 > buf.length ? -1 : (buf[offset] as number) + 13;
+  if (nibble === 14) return offset + 2 > buf.length ? -1 : (buf[offset] as number) * 256 + (buf[offset + 1] as number) + 269;
+  return -1;
 }
 
 export function encodeMessage(message: CoapMessage): Buffer {

@@ -91,12 +91,15 @@ async function send(request: IncomingRequest, sends: SendHandler): Promise<Outgo
   }
 }
 
+/** Refuses bad UTF-8 rather than replacing it; one decoder serves every request (decode() keeps no state). */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** An absent payload is no object list (a keep-alive update, or an old client's bare register). */
 function readObjectLinks(request: IncomingRequest): { ok: true; value: ObjectLinkList | undefined } | { ok: false; error: string } {
   if (request.payload.length === 0) return { ok: true, value: undefined };
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(request.payload);
+    text = strictUtf8.decode(request.payload);
   } catch {
     return { ok: false, error: 'payload is not UTF-8 link-format' };
   }

@@ -111,9 +111,23 @@ function parseLifetime(raw: string | undefined): Parsed<number | undefined> {
   return ok(lifetime);
 }
 
+/** Clients send a handful of distinct bindings (`U`, `UQ`, …): each is parsed once. */
+const knownBindings = new Map<string, Parsed<{ transports: string; queueMode: boolean } | undefined>>();
+const KNOWN_BINDINGS_LIMIT = 64;
+
 /** 1.0: U, UQ, S, SQ, US, UQS; 1.1+: any of U T S N (Q deprecated but still seen). */
 function parseBinding(raw: string | undefined): Parsed<{ transports: string; queueMode: boolean } | undefined> {
   if (raw === undefined) return ok(undefined);
+  let parsed = knownBindings.get(raw);
+  if (parsed === undefined) {
+    parsed = parseBindingUncached(raw);
+    if (knownBindings.size >= KNOWN_BINDINGS_LIMIT) knownBindings.clear();
+    knownBindings.set(raw, parsed);
+  }
+  return parsed;
+}
+
+function parseBindingUncached(raw: string): Parsed<{ transports: string; queueMode: boolean } | undefined> {
   const upper = raw.toUpperCase();
   if (!/^[UTSNQ]+$/.test(upper) || upper === 'Q') return fail(`binding (b) must be made of U, T, S, N and Q, got "${raw}"`);
   const transports = [...new Set(upper.replace(/Q/g, ''))].join('');

@@ -13,6 +13,7 @@ import type { Lwm2mNode, Lwm2mValue } from '../model/node.js';
 import type { ModelProvider } from '../model/object-model.js';
 import { formatPath, tryParsePath, type Lwm2mPath } from '../model/path.js';
 import type { CommandOp, DeviceCommand, OutgoingMessage, ParsedCommand, TopicLayout, ValueSource } from './layout.js';
+import { isoTime } from '../time.js';
 
 const OPS: readonly CommandOp[] = ['read', 'write', 'execute', 'create', 'delete', 'discover', 'write-attributes', 'observe', 'cancel'];
 
@@ -61,7 +62,7 @@ export function createDefaultLayout(options: DefaultLayoutOptions): TopicLayout 
       const payload = JSON.stringify({
         value: valueToJson(value),
         type: value.type,
-        time: new Date(recordTime !== undefined ? recordTime * 1000 : time).toISOString(),
+        time: isoTime(recordTime !== undefined ? recordTime * 1000 : time),
         source,
       });
       const messages: OutgoingMessage[] = [{ topic: `${base(registration.endpoint)}${formatPath(path)}`, payload, retain: true }];
@@ -133,7 +134,7 @@ export function createDefaultLayout(options: DefaultLayoutOptions): TopicLayout 
     storedState: (registration) => [registrationMessage(registration)],
 
     registrationEvent(name, registration, time) {
-      const events: OutgoingMessage = { topic: `${base(registration.endpoint)}/events`, retain: false, payload: JSON.stringify({ event: name, time: new Date(time).toISOString() }) };
+      const events: OutgoingMessage = { topic: `${base(registration.endpoint)}/events`, retain: false, payload: JSON.stringify({ event: name, time: isoTime(time) }) };
       switch (name) {
         case 'registered':
         case 'updated':

@@ -1,6 +1,7 @@
 import type { Peer } from '../../coap/peer.js';
 import type { LinkAttributeValue } from '../../codecs/link-format/index.js';
 import type { Lwm2mPath } from '../../model/path.js';
+import { isoTime } from '../../time.js';
 
 /** One entry of the registration's object list: `</3/0>;ver=1.1` → path [3, 0], attributes { ver: '1.1' }. */
 export interface ObjectLink {
@@ -72,6 +73,21 @@ export interface RegistrationJson {
   expiresAt: string;
 }
 
+/**
+ * Registrations with the same object list share one (interned) array, so its JSON shape is
+ * built once per list, not once per registration and event; it is frozen because it is shared.
+ */
+const linksJson = new WeakMap<readonly ObjectLink[], RegistrationJson['objectLinks']>();
+
+function objectLinksToJson(links: readonly ObjectLink[]): RegistrationJson['objectLinks'] {
+  let json = linksJson.get(links);
+  if (!json) {
+    json = Object.freeze(links.map((link) => Object.freeze({ path: '/' + link.path.join('/'), attributes: Object.freeze({ ...link.attributes }) }))) as RegistrationJson['objectLinks'];
+    linksJson.set(links, json);
+  }
+  return json;
+}
+
 export function registrationToJson(registration: Registration): RegistrationJson {
   return {
     endpoint: registration.endpoint,
@@ -85,11 +101,11 @@ export function registrationToJson(registration: Registration): RegistrationJson
     port: registration.port,
     ...(registration.secure ? { secure: true as const } : {}),
     rootPath: registration.rootPath,
-    objectLinks: registration.objectLinks.map((link) => ({ path: '/' + link.path.join('/'), attributes: { ...link.attributes } })),
+    objectLinks: objectLinksToJson(registration.objectLinks),
     supportedContentFormats: [...registration.supportedContentFormats],
     additionalAttributes: { ...registration.additionalAttributes },
-    registeredAt: new Date(registration.registeredAt).toISOString(),
-    lastUpdate: new Date(registration.lastUpdate).toISOString(),
-    expiresAt: new Date(expiresAt(registration)).toISOString(),
+    registeredAt: isoTime(registration.registeredAt),
+    lastUpdate: isoTime(registration.lastUpdate),
+    expiresAt: isoTime(expiresAt(registration)),
   };
 }

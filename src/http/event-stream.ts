@@ -8,6 +8,7 @@ import { registrationToJson } from '../lwm2m/registration/registration.js';
 import type { ModelProvider } from '../model/object-model.js';
 import { formatPath } from '../model/path.js';
 import { nodeToJson, valueToJson } from './node-json.js';
+import { isoTime } from '../time.js';
 
 /** Formatted on first need: with nobody listening, an event costs a buffer slot, not a JSON.stringify. */
 interface BufferedEvent {
@@ -23,7 +24,7 @@ const KEEP_ALIVE_MS = 15_000;
 /** The JSON each event carries on SSE (and, later, MQTT). */
 export function eventToJson(name: HubEventName, event: HubEventMap[HubEventName], model: ModelProvider, time: number): Record<string, unknown> {
   const registration = event.registration;
-  const base = { event: name, endpoint: registration.endpoint, time: new Date(time).toISOString() };
+  const base = { event: name, endpoint: registration.endpoint, time: isoTime(time) };
   switch (name) {
     case 'notification':
     case 'read': {
@@ -46,16 +47,21 @@ export function eventToJson(name: HubEventName, event: HubEventMap[HubEventName]
 const STREAMED: readonly HubEventName[] = ['registered', 'updated', 'deregistered', 'expired', 'notification', 'send', 'read', 'observationCancelled', 'awake', 'sleeping'];
 
 export function registerEventStream(app: FastifyInstance, options: { events: EventBus; model: ModelProvider; bufferSize: number }): () => void {
-  const buffer: BufferedEvent[] = [];
+  // A ring of the last bufferSize events: an event overwrites the oldest slot instead of
+  // shifting a thousand entries down, which every registration paid for.
+  const ring: (BufferedEvent | undefined)[] = new Array<BufferedEvent | undefined>(options.bufferSize);
   const subscribers = new Set<(event: BufferedEvent) => void>();
   let nextId = 1;
+  /** Oldest first. */
+  const buffered = function* (): Generator<BufferedEvent> {
+    for (let id = Math.max(1, nextId - options.bufferSize); id < nextId; id++) yield ring[id % options.bufferSize] as BufferedEvent;
+  };
 
   const offs = STREAMED.map((name) =>
     options.events.on(name, (event) => {
-      const buffered: BufferedEvent = { id: nextId++, name, event, time: Date.now() };
-      buffer.push(buffered);
-      if (buffer.length > options.bufferSize) buffer.shift();
-      for (const send of subscribers) send(buffered);
+      const entry: BufferedEvent = { id: nextId++, name, event, time: Date.now() };
+      if (options.bufferSize > 0) ring[entry.id % options.bufferSize] = entry;
+      for (const send of subscribers) send(entry);
     }),
   );
 
@@ -69,7 +75,7 @@ export function registerEventStream(app: FastifyInstance, options: { events: Eve
     };
     raw.write(`retry: 2000\n\n`);
     const lastId = Number(request.headers['last-event-id'] ?? request.query.lastEventId);
-    if (Number.isInteger(lastId)) for (const event of buffer) if (event.id > lastId) write(event);
+    if (Number.isInteger(lastId) && options.bufferSize > 0) for (const event of buffered()) if (event.id > lastId) write(event);
     subscribers.add(write);
     const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
     request.raw.on('close', () => {

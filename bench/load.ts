@@ -4,6 +4,9 @@
  * datagram with itself in one Node process.
  */
 import { createSocket } from 'node:dgram';
+import { Method, ResponseCode } from '../src/coap/codes.js';
+import { decodeMessage, encodeMessage, MessageType } from '../src/coap/message.js';
+import { OptionNumber, stringOption } from '../src/coap/options.js';
 import type { LoadWorkerData, LoadWorkerResult } from './load-worker.js';
 import { startTestHub } from '../test/support/hub.js';
 import { runWorker } from './workers.js';
@@ -54,6 +57,32 @@ export async function benchEcho(clients = 100, seconds = 5): Promise<LoadResult>
       prefix: 'echo-',
     });
     return summarise('echo (ceiling)', clients, result);
+  } finally {
+    server.close();
+  }
+}
+
+/**
+ * The floor under any LwM2M server on this machine: a bare CoAP responder (our message
+ * codec and node:dgram, nothing else) answering the register generator's POSTs with 2.01 and a
+ * Location-Path and its DELETEs with 2.02. No parsing of the registration, no store, no events.
+ */
+export async function benchBareCoap(clients = 100, seconds = 5): Promise<LoadResult> {
+  const server = createSocket({ type: 'udp6', ipv6Only: false });
+  let next = 0;
+  server.on('message', (datagram, rinfo) => {
+    const decoded = decodeMessage(datagram);
+    if (!decoded.ok) return;
+    const { messageId, token, code } = decoded.message;
+    const created = code === Method.POST;
+    const options = created ? [stringOption(OptionNumber.LOCATION_PATH, 'rd'), stringOption(OptionNumber.LOCATION_PATH, String(++next))] : [];
+    const reply = encodeMessage({ type: MessageType.ACK, code: created ? ResponseCode.CREATED : ResponseCode.DELETED, messageId, token, options, payload: Buffer.alloc(0) });
+    server.send(reply, rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((resolve) => server.bind(0, '::', resolve));
+  try {
+    const result = await generate({ scenario: 'register', host: '::1', port: server.address().port, clients, durationMs: seconds * 1000, prefix: 'bare-' });
+    return summarise('bare CoAP responder pairs', clients, result);
   } finally {
     server.close();
   }

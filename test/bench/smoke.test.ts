@@ -20,6 +20,8 @@ describe('npm run bench', () => {
     for (const scenario of ['register', 'update', 'read', 'notify', 'scale', 'codecs', 'notify-sse', 'store', 'blockwise', 'dtls']) expect(stdout).toContain(`## ${scenario}`);
     expect(stdout).toMatch(/DTLS handshakes .* \/s/);
     expect(stdout).toMatch(/register\+deregister pairs .* \/s/);
+    expect(stdout).toMatch(/bare CoAP responder pairs .* \/s/);
+    expect(stdout).toMatch(/bursts, QoS 0 .* notifications\/s .* % of the ceiling/);
     expect(stdout).toMatch(/% of the ceiling/);
   }, 360_000);
 });

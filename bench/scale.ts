@@ -19,7 +19,7 @@ export interface ScaleResult {
   readonly heapBytesPerClient: number;
   readonly rssBytesPerClient: number;
   readonly restartMs: number;
-  /** A new `lwm2m-hub` process on the same data: from spawn to its first CoAP answer (the store is loaded before CoAP listens). */
+  /** A new `lwm2m-hub` process (dist/cli.js) on the same data: from spawn to its first CoAP answer, which comes once everything is started. */
   readonly processRestartMs: number;
   readonly restored: number;
   readonly failures: number;
@@ -88,7 +88,8 @@ export async function benchScale(clients = 100_000, progress: (line: string) => 
 
 /** Spawns the CLI on `dataDir` and pings (an empty CON, RFC 7252 §4.3) until it answers. */
 async function timeProcessRestart(dataDir: string, coapPort: number): Promise<number> {
-  const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+  // The command users run: the bundled dist/cli.js of `npm run build` (which `npm run bench` runs first).
+  const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
   const started = performance.now();
   const child = spawn(
     process.execPath,

@@ -1,15 +1,21 @@
 /**
- * `new Date(ms).toISOString()`, remembering the last answer: a registration's JSON and its
- * event carry the same millisecond several times, and formatting a date costs about 1 µs,
- * a noticeable part of serving a Register.
+ * `new Date(ms).toISOString()`, remembering the last two answers: a registration's JSON and
+ * its event carry the same millisecond several times (registered, last update, the event's
+ * time) around one other (expiry), and formatting a date costs about 1 µs, a noticeable part
+ * of serving a Register.
  */
-let lastMs = Number.NaN;
-let lastIso = '';
+let recentMs = Number.NaN;
+let recentIso = '';
+let olderMs = Number.NaN;
+let olderIso = '';
 
 export function isoTime(ms: number): string {
-  if (ms !== lastMs) {
-    lastIso = new Date(ms).toISOString();
-    lastMs = ms;
+  if (ms === recentMs) return recentIso;
+  if (ms !== olderMs) {
+    olderMs = ms;
+    olderIso = new Date(ms).toISOString();
   }
-  return lastIso;
+  // The one just asked for becomes the most recent.
+  [recentMs, recentIso, olderMs, olderIso] = [olderMs, olderIso, recentMs, recentIso];
+  return recentIso;
 }

@@ -111,35 +111,66 @@ function readExtended(buf: Buffer, nibble: number, offset: number): number {
 
 export function encodeMessage(message: CoapMessage): Buffer {
   if (message.token.length > 8) throw new RangeError('token longer than 8 bytes');
-  // Stable sort keeps repeated options (Uri-Path, Location-Path) in their given order.
-  const options = [...message.options].sort((a, b) => a.number - b.number);
-  const parts: Buffer[] = [];
-  const header = Buffer.alloc(4);
-  header[0] = (1 << 6) | (message.type << 4) | message.token.length;
-  header[1] = message.code;
-  header.writeUInt16BE(message.messageId & 0xffff, 2);
-  parts.push(header, message.token);
+  // Stable sort keeps repeated options (Uri-Path, Location-Path) in their given order; options
+  // already in order (as nearly all are) are not copied.
+  const options = inOptionOrder(message.options) ? message.options : [...message.options].sort((a, b) => a.number - b.number);
+  // Two passes: the size first, then one buffer written in place (no buffer per option header).
+  let size = 4 + message.token.length;
   let previous = 0;
+  for (const option of options) {
+    size += 1 + extendedBytes(option.number - previous) + extendedBytes(option.value.length) + option.value.length;
+    previous = option.number;
+  }
+  if (message.payload.length > 0) size += 1 + message.payload.length;
+  const out = Buffer.allocUnsafe(size);
+  out[0] = (1 << 6) | (message.type << 4) | message.token.length;
+  out[1] = message.code;
+  out.writeUInt16BE(message.messageId & 0xffff, 2);
+  out.set(message.token, 4);
+  let offset = 4 + message.token.length;
+  previous = 0;
   for (const option of options) {
     const delta = option.number - previous;
     previous = option.number;
-    const [deltaNibble, deltaExt] = extendedField(delta);
-    const [lengthNibble, lengthExt] = extendedField(option.value.length);
-    parts.push(Buffer.from([(deltaNibble << 4) | lengthNibble]), deltaExt, lengthExt, option.value);
+    const length = option.value.length;
+    out[offset++] = (nibble(delta) << 4) | nibble(length);
+    offset = writeExtended(out, offset, delta);
+    offset = writeExtended(out, offset, length);
+    out.set(option.value, offset);
+    offset += length;
   }
-  if (message.payload.length > 0) parts.push(Buffer.from([PAYLOAD_MARKER]), message.payload);
-  return Buffer.concat(parts);
+  if (message.payload.length > 0) {
+    out[offset++] = PAYLOAD_MARKER;
+    out.set(message.payload, offset);
+  }
+  return out;
 }
 
-function extendedField(value: number): [number, Buffer] {
-  if (value < 13) return [value, Buffer.alloc(0)];
-  if (value < 269) return [13, Buffer.from([value - 13])];
-  if (value < 65805) {
-    const ext = Buffer.alloc(2);
-    ext.writeUInt16BE(value - 269);
-    return [14, ext];
-  }
+function inOptionOrder(options: readonly CoapOption[]): boolean {
+  for (let i = 1; i < options.length; i++) if ((options[i] as CoapOption).number < (options[i - 1] as CoapOption).number) return false;
+  return true;
+}
+
+/** RFC 7252 §3.1: a delta or length below 13 fits the nibble; up to 268 takes 1 extra byte (nibble 13), up to 65804 takes 2 (nibble 14). */
+function extendedBytes(value: number): number {
+  if (value < 13) return 0;
+  if (value < 269) return 1;
+  if (value < 65805) return 2;
   throw new RangeError(`option delta or length too large: ${value}`);
+}
+
+function nibble(value: number): number {
+  return value < 13 ? value : value < 269 ? 13 : 14;
+}
+
+function writeExtended(out: Buffer, offset: number, value: number): number {
+  if (value < 13) return offset;
+  if (value < 269) {
+    out[offset] = value - 13;
+    return offset + 1;
+  }
+  out.writeUInt16BE(value - 269, offset);
+  return offset + 2;
 }
 
 export function emptyMessage(type: MessageType, messageId: number): CoapMessage {

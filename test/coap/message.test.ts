@@ -52,6 +52,11 @@ describe('CoAP message codec (RFC 7252 §3)', () => {
     expect(bytes.toString('hex')).toBe('6241beef0a0b' + '82' + '7264' + '04' + '61623132');
   });
 
+  it('puts options given out of order in order on the wire, repeated ones in the order given', () => {
+    const shuffled = { ...register, options: [register.options[2]!, register.options[0]!, register.options[3]!, register.options[1]!] };
+    expect(encodeMessage(shuffled).toString('hex')).toBe(registerBytes.toString('hex'));
+  });
+
   it('uses the 1- and 2-byte extended forms for large option deltas and lengths', () => {
     const long = 'x'.repeat(300);
     const message: CoapMessage = {

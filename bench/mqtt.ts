@@ -1,7 +1,7 @@
 /**
- * notify-mqtt: N simulated clients, each auto-observed, notify as fast as the hub
+ * notify-mqtt: N lean clients (bench/notify-worker.ts), each auto-observed, notify as fast as the hub
  * takes them; an MQTT subscriber on the embedded broker counts what arrives and
- * how long each value took from the simulated device's setValue to the subscriber.
+ * how long each value took from leaving the client's socket to the subscriber.
  * The clients and the subscriber run in worker threads, so the main thread runs the hub alone and
  * its event-loop delay is the hub's.
  */
@@ -66,7 +66,7 @@ export async function benchNotifyMqtt(
       subscriber.on('message', onMessage);
     });
   await fromSubscriber('ready');
-  const worker = new Worker(new URL('./sim-worker.js', import.meta.url), {
+  const worker = new Worker(new URL('./notify-worker.js', import.meta.url), {
     workerData: { serverPort: hub.coap.port, count: clients, prefix, sentAt: shared } satisfies SimWorkerData,
   });
   const next = (type: SimWorkerEvent['type']) =>

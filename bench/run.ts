@@ -36,7 +36,7 @@ const say = (line: string) => console.log(line);
 
 const scenarios: Record<string, () => Promise<Outcome>> = {
   register: async () => {
-    const [clients, seconds, rounds] = quick ? [4, 1, 1] : [100, 3, 3];
+    const [clients, seconds, rounds] = quick ? [4, 1, 1] : [100, 2, 6];
     // This machine's speed drifts by a third from one run to the next (a shared VM), which made
     // single runs of the four servers incomparable: each runs `rounds` times, interleaved, so that
     // all see the same conditions, and its best round counts (as timeit takes the best time).

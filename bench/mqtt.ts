@@ -7,7 +7,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { SimWorkerCommand, SimWorkerData, SimWorkerEvent } from './sim-worker.js';
+import type { NotifyWorkerCommand, NotifyWorkerData, NotifyWorkerEvent } from './notify-worker.js';
 import type { SubscriberCommand, SubscriberEvent, SubscriberWorkerData } from './subscriber-worker.js';
 import { startTestHub } from '../test/support/hub.js';
 import { percentile } from './stats.js';
@@ -67,11 +67,11 @@ export async function benchNotifyMqtt(
     });
   await fromSubscriber('ready');
   const worker = new Worker(new URL('./notify-worker.js', import.meta.url), {
-    workerData: { serverPort: hub.coap.port, count: clients, prefix, sentAt: shared } satisfies SimWorkerData,
+    workerData: { serverPort: hub.coap.port, count: clients, prefix, sentAt: shared } satisfies NotifyWorkerData,
   });
-  const next = (type: SimWorkerEvent['type']) =>
+  const next = (type: NotifyWorkerEvent['type']) =>
     new Promise<void>((resolve, reject) => {
-      const onMessage = (event: SimWorkerEvent) => {
+      const onMessage = (event: NotifyWorkerEvent) => {
         if (event.type === 'progress') progress(`  registered ${event.registered}/${clients}`);
         if (event.type !== type) return;
         worker.off('message', onMessage);
@@ -94,7 +94,7 @@ export async function benchNotifyMqtt(
     const deadline = started + seconds * 1000;
     let round = 0;
     if (options.rate !== undefined) {
-      worker.postMessage({ type: 'paced', rate: options.rate, durationMs: seconds * 1000 } satisfies SimWorkerCommand);
+      worker.postMessage({ type: 'paced', rate: options.rate, durationMs: seconds * 1000 } satisfies NotifyWorkerCommand);
       await next('paced-done');
     }
     while (options.rate === undefined && performance.now() < deadline) {
@@ -105,7 +105,7 @@ export async function benchNotifyMqtt(
       const roundDeadline = performance.now() + 2000;
       const needed = receivedBefore + (round - ROUNDS_IN_FLIGHT) * clients * 0.95;
       while (count() < needed && performance.now() < roundDeadline) await new Promise((r) => setTimeout(r, 1));
-      worker.postMessage({ type: 'round', value: round + 0.25 } satisfies SimWorkerCommand);
+      worker.postMessage({ type: 'round', value: round + 0.25 } satisfies NotifyWorkerCommand);
       await next('round-sent');
     }
     // Bursts end when their last round is in: what arrives after the deadline still counts, over the time it took.
@@ -131,7 +131,7 @@ export async function benchNotifyMqtt(
       loopDelayMaxMs: loopDelay.max / 1e6,
     };
   } finally {
-    worker.postMessage({ type: 'stop' } satisfies SimWorkerCommand);
+    worker.postMessage({ type: 'stop' } satisfies NotifyWorkerCommand);
     await Promise.race([next('stopped'), new Promise((r) => setTimeout(r, 5000))]);
     await worker.terminate();
     await subscriber.terminate();

@@ -9,8 +9,8 @@
  * core per notification. On two cores that left the hub a fraction of one and measured the
  * generator, not the hub. Here a notification is one encode of a small header and one send.
  *
- * It speaks the sim-worker's protocol (SimWorkerCommand / SimWorkerEvent), and stamps in the
- * shared array the time each client's latest notification left its socket.
+ * It stamps in the shared array the time (absolute ms) each client's latest notification left
+ * its socket, which the subscriber reads when the value arrives.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -21,7 +21,22 @@ import { decodeMessage, encodeMessage, MessageType } from '../src/coap/message.j
 import { getUintOption, OptionNumber, uintOption } from '../src/coap/options.js';
 import { ObjectRegistry } from '../src/model/object-registry.js';
 import { oneAtATime, request } from './exchange.js';
-import type { SimWorkerCommand, SimWorkerData, SimWorkerEvent } from './sim-worker.js';
+
+export interface NotifyWorkerData {
+  readonly serverPort: number;
+  readonly count: number;
+  readonly prefix: string;
+  readonly sentAt: SharedArrayBuffer;
+}
+
+/** `round`: every client notifies `value` once; `paced`: notifications at `rate` per second, round-robin. */
+export type NotifyWorkerCommand = { type: 'round'; value: number } | { type: 'paced'; rate: number; durationMs: number } | { type: 'stop' };
+export type NotifyWorkerEvent =
+  | { type: 'progress'; registered: number }
+  | { type: 'ready' }
+  | { type: 'round-sent' }
+  | { type: 'paced-done'; sent: number }
+  | { type: 'stopped' };
 
 const OBSERVED_PATH = [3303, 0, 5700] as const;
 /** Registrations in flight at once while the clients come up. */
@@ -54,7 +69,7 @@ class LeanClient {
   constructor(
     private readonly socket: Socket,
     private readonly index: number,
-    private readonly data: SimWorkerData,
+    private readonly data: NotifyWorkerData,
     private readonly sentAt: Float64Array,
   ) {
     this.messageId = (index * 7919) & 0xffff;
@@ -121,7 +136,7 @@ class LeanClient {
 }
 
 async function main(): Promise<void> {
-  const data = workerData as SimWorkerData;
+  const data = workerData as NotifyWorkerData;
   const port = parentPort;
   if (!port) throw new Error('notify-worker must run in a worker thread');
   const sentAt = new Float64Array(data.sentAt);
@@ -137,13 +152,13 @@ async function main(): Promise<void> {
     const results = await Promise.all(batch.map((client) => client.register()));
     if (results.includes(false)) throw new Error('a lean client could not register');
     registered += batch.length;
-    if (registered % 250 === 0 || registered === clients.length) port.postMessage({ type: 'progress', registered } satisfies SimWorkerEvent);
+    if (registered % 250 === 0 || registered === clients.length) port.postMessage({ type: 'progress', registered } satisfies NotifyWorkerEvent);
   }
-  port.postMessage({ type: 'ready' } satisfies SimWorkerEvent);
-  port.on('message', (command: SimWorkerCommand) => {
+  port.postMessage({ type: 'ready' } satisfies NotifyWorkerEvent);
+  port.on('message', (command: NotifyWorkerCommand) => {
     if (command.type === 'round') {
       for (const client of clients) client.notify(command.value);
-      port.postMessage({ type: 'round-sent' } satisfies SimWorkerEvent);
+      port.postMessage({ type: 'round-sent' } satisfies NotifyWorkerEvent);
     } else if (command.type === 'paced') {
       // Notifications spread evenly in time across the clients, round-robin: a steady load at `rate`.
       const started = performance.now();
@@ -153,7 +168,7 @@ async function main(): Promise<void> {
       const tick = () => {
         const elapsed = performance.now() - started;
         if (elapsed >= command.durationMs) {
-          port.postMessage({ type: 'paced-done', sent } satisfies SimWorkerEvent);
+          port.postMessage({ type: 'paced-done', sent } satisfies NotifyWorkerEvent);
           return;
         }
         const due = Math.floor((elapsed * command.rate) / 1000);
@@ -169,7 +184,7 @@ async function main(): Promise<void> {
       tick();
     } else {
       for (const client of clients) client.close();
-      port.postMessage({ type: 'stopped' } satisfies SimWorkerEvent);
+      port.postMessage({ type: 'stopped' } satisfies NotifyWorkerEvent);
     }
   });
 }

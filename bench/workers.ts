@@ -39,7 +39,7 @@ export async function withSimulatedClients<T>(
   run: (worker: Worker) => Promise<T>,
 ): Promise<T> {
   const worker = new Worker(new URL('./sim-worker.js', import.meta.url), {
-    workerData: { serverPort: port, count, prefix, sentAt: new SharedArrayBuffer(count * 8) } satisfies SimWorkerData,
+    workerData: { serverPort: port, count, prefix } satisfies SimWorkerData,
   });
   const until = (type: SimWorkerEvent['type']) => nextEvent(worker, type);
   try {

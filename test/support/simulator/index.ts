@@ -68,8 +68,6 @@ export interface SimulatorOptions {
   readonly blockSize?: number;
   /** Talk CoAP over DTLS with this PSK (`serverPort` is then the DTLS port): the handshake is done in start(). */
   readonly dtls?: DtlsClientOptions;
-  /** Called with each datagram (before any DTLS) as it leaves the radio for the server: where benches stamp send times. */
-  readonly onTransmit?: (datagram: Buffer) => void;
 }
 
 /** One request the simulator received from the server. */
@@ -157,7 +155,6 @@ export class LwM2mSimulator {
         { address: serverAddress, port: options.serverPort },
         { address: loopback, port: endpoint.address().port },
         options.dtls,
-        options.onTransmit,
       );
       return new LwM2mSimulator(options, model, endpoint, radio);
     } catch (error) {

@@ -31,7 +31,6 @@ export class Radio {
     private readonly client: Peer,
     /** With DTLS (coaps://), what the client sends is encrypted here, and what the server sends decrypted. */
     private readonly dtls?: DtlsClientConnection,
-    private readonly onTransmit?: (datagram: Buffer) => void,
   ) {
     socket.on('message', (datagram, rinfo) => this.relay(datagram, { address: normalizeAddress(rinfo.address), port: rinfo.port }));
     if (dtls) dtls.onData = (plaintext) => this.fromServer(plaintext);
@@ -39,11 +38,8 @@ export class Radio {
     socket.on('error', () => undefined);
   }
 
-  /**
-   * Opens the radio facing `server`, relaying to the client endpoint at `client`; with `dtls`, after a DTLS handshake.
-   * `onTransmit` sees each datagram the client sends to the server as it leaves.
-   */
-  static async open(server: Peer, client: Peer, dtls?: DtlsClientOptions, onTransmit?: (datagram: Buffer) => void): Promise<Radio> {
+  /** Opens the radio facing `server`, relaying to the client endpoint at `client`; with `dtls`, after a DTLS handshake. */
+  static async open(server: Peer, client: Peer, dtls?: DtlsClientOptions): Promise<Radio> {
     const ipv4 = isIPv4(server.address);
     const socket = createSocket({ type: ipv4 ? 'udp4' : 'udp6' });
     await new Promise<void>((resolve, reject) => {
@@ -53,9 +49,9 @@ export class Radio {
         resolve();
       });
     });
-    if (!dtls) return new Radio(socket, server, client, undefined, onTransmit);
+    if (!dtls) return new Radio(socket, server, client);
     const connection = new DtlsClientConnection(dtls, (datagram) => socket.send(datagram, server.port, server.address));
-    const radio = new Radio(socket, server, client, connection, onTransmit);
+    const radio = new Radio(socket, server, client, connection);
     connection.start();
     try {
       await connection.connected;
@@ -83,7 +79,6 @@ export class Radio {
 
   private relay(datagram: Buffer, from: Peer): void {
     if (samePeer(from, this.client)) {
-      this.onTransmit?.(datagram);
       if (this.dtls) this.dtls.send(datagram);
       else this.socket.send(datagram, this.server.port, this.server.address);
       return;

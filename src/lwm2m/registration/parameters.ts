@@ -111,20 +111,29 @@ function parseLifetime(raw: string | undefined): Parsed<number | undefined> {
   return ok(lifetime);
 }
 
-/** Clients send a handful of distinct bindings (`U`, `UQ`, …): each is parsed once. */
-const knownBindings = new Map<string, Parsed<{ transports: string; queueMode: boolean } | undefined>>();
-const KNOWN_BINDINGS_LIMIT = 64;
+/**
+ * `parse` remembering its results for up to `limit` distinct inputs (then forgetting them all
+ * at once): clients of one kind send the same binding and the same object list, so each is
+ * parsed once, and the result (frozen, for object lists) is shared across registrations.
+ */
+function remembering<T>(limit: number, parse: (raw: string) => T): (raw: string) => T {
+  const known = new Map<string, T>();
+  return (raw) => {
+    let parsed = known.get(raw);
+    if (parsed === undefined) {
+      parsed = parse(raw);
+      if (known.size >= limit) known.clear();
+      known.set(raw, parsed);
+    }
+    return parsed;
+  };
+}
+
+const parseKnownBinding = remembering(64, parseBindingUncached);
 
 /** 1.0: U, UQ, S, SQ, US, UQS; 1.1+: any of U T S N (Q deprecated but still seen). */
 function parseBinding(raw: string | undefined): Parsed<{ transports: string; queueMode: boolean } | undefined> {
-  if (raw === undefined) return ok(undefined);
-  let parsed = knownBindings.get(raw);
-  if (parsed === undefined) {
-    parsed = parseBindingUncached(raw);
-    if (knownBindings.size >= KNOWN_BINDINGS_LIMIT) knownBindings.clear();
-    knownBindings.set(raw, parsed);
-  }
-  return parsed;
+  return raw === undefined ? ok(undefined) : parseKnownBinding(raw);
 }
 
 function parseBindingUncached(raw: string): Parsed<{ transports: string; queueMode: boolean } | undefined> {
@@ -140,20 +149,7 @@ function parseBindingUncached(raw: string): Parsed<{ transports: string; queueMo
  * `ct` with the content formats the client supports. Links without the leading
  * slash (`<3/0>`, older clients) are accepted; links that are no LwM2M path are skipped.
  */
-export function parseObjectLinks(body: string): Parsed<ObjectLinkList> {
-  let parsed = recentLinks.get(body);
-  if (parsed === undefined) {
-    parsed = parseObjectLinksUncached(body);
-    // Devices of one kind register the same payload: parse it once and share the
-    // (frozen) result, which also shares its memory across registrations.
-    if (recentLinks.size >= RECENT_LINKS_LIMIT) recentLinks.clear();
-    recentLinks.set(body, parsed);
-  }
-  return parsed;
-}
-
-const RECENT_LINKS_LIMIT = 1024;
-const recentLinks = new Map<string, Parsed<ObjectLinkList>>();
+export const parseObjectLinks: (body: string) => Parsed<ObjectLinkList> = remembering(1024, parseObjectLinksUncached);
 
 function parseObjectLinksUncached(body: string): Parsed<ObjectLinkList> {
   let links;

@@ -120,6 +120,31 @@ describe('CoAP endpoint as a server', () => {
   });
 });
 
+describe('CoAP endpoint deduplication (RFC 7252 §4.5)', () => {
+  it('acts once on a NON sent twice and once on a CON sent twice, even when they share a message ID', async () => {
+    const peer = await RawUdp.open(6);
+    const endpoint = await CoapEndpoint.bind({ host: '::1' });
+    const seen: string[] = [];
+    endpoint.onRequest = (request) => {
+      seen.push(`${request.confirmable ? 'CON' : 'NON'} ${request.uriPath.join('/')}`);
+      return { code: ResponseCode.CONTENT };
+    };
+    const port = endpoint.address().port;
+    const message = (type: MessageType, segment: string) =>
+      encodeMessage({ type, code: Method.GET, messageId: 0x777, token: Buffer.from([7]), options: [stringOption(OptionNumber.URI_PATH, segment)], payload: Buffer.alloc(0) });
+    for (const datagram of [message(MessageType.NON, 'non'), message(MessageType.NON, 'non'), message(MessageType.CON, 'con'), message(MessageType.CON, 'con')]) {
+      await peer.send(datagram, port);
+    }
+    // Three answers: the NON's, the CON's ACK, and the same ACK again for the duplicate CON; the duplicate NON gets none.
+    const answers = [await peer.receive(), await peer.receive(), await peer.receive()].map((a) => decoded(a?.data));
+    expect(answers.map((a) => a.type)).toEqual([MessageType.NON, MessageType.ACK, MessageType.ACK]);
+    expect(await peer.receive(100)).toBeUndefined();
+    expect(seen).toEqual(['NON non', 'CON con']);
+    await endpoint.close();
+    await peer.close();
+  });
+});
+
 describe('CoAP endpoint bound before it serves (holdUntilOpen)', () => {
   it('keeps what arrives before open() and answers it afterwards, in order, with the handler set meanwhile', async () => {
     const peer = await RawUdp.open(6);

@@ -717,8 +717,8 @@ export class CoapEndpoint {
   }
 
   /** RFC 7252 §4.5: a CON or NON seen before is acted on once; a CON gets the same reply again. */
-  private answeredBefore(duplicates: DuplicateCache, duplicateKey: string, message: CoapMessage, peer: Peer): boolean {
-    const seen = duplicates.get(duplicateKey);
+  private answeredBefore(duplicates: DuplicateCache, sender: string, message: CoapMessage, peer: Peer): boolean {
+    const seen = duplicates.get(sender, message.messageId);
     if (!seen) return false;
     if (seen.state === 'answered' && seen.reply && message.type === MessageType.CON) this.send(seen.reply, peer);
     return true;
@@ -728,8 +728,8 @@ export class CoapEndpoint {
     if (this.draining) return;
     const confirmable = message.type === MessageType.CON;
     const duplicates = confirmable ? this.conDuplicates : this.nonDuplicates;
-    const duplicateKey = `${peerKey(peer)}#${message.messageId}`;
-    if (this.answeredBefore(duplicates, duplicateKey, message, peer)) return;
+    const sender = peerKey(peer);
+    if (this.answeredBefore(duplicates, sender, message, peer)) return;
     // RFC 7252 §5.4.1: an unrecognised critical option in a CON request gets 4.02; in a NON it rejects the message.
     const unknownCritical = message.options.find((o) => isCritical(o.number) && !isKnownOption(o.number));
     if (unknownCritical) {
@@ -739,15 +739,15 @@ export class CoapEndpoint {
             payload: `unrecognised critical option ${unknownCritical.number}`,
           }, peer)
         : undefined;
-      duplicates.markAnswered(duplicateKey, reply);
+      duplicates.markAnswered(sender, message.messageId, reply);
       if (reply) this.send(reply, peer);
       return;
     }
-    duplicates.markProcessing(duplicateKey);
+    duplicates.markProcessing(sender, message.messageId);
     const answer = (response: OutgoingResponse): void => {
       if (this.closed) return;
       const reply = this.encodeResponse(message, response, peer);
-      duplicates.markAnswered(duplicateKey, reply);
+      duplicates.markAnswered(sender, message.messageId, reply);
       this.send(reply, peer);
     };
     const block1 = getBlock(message.options, OptionNumber.BLOCK1);
@@ -933,31 +933,32 @@ export class CoapEndpoint {
   private receiveSeparateResponse(message: CoapMessage, peer: Peer): void {
     const confirmable = message.type === MessageType.CON;
     const duplicates = confirmable ? this.conDuplicates : this.nonDuplicates;
-    const duplicateKey = `${peerKey(peer)}#${message.messageId}`;
-    if (this.answeredBefore(duplicates, duplicateKey, message, peer)) return;
-    const exchange = this.byToken.get(`${peerKey(peer)}#${message.token.toString('hex')}`);
+    const sender = peerKey(peer);
+    if (this.answeredBefore(duplicates, sender, message, peer)) return;
+    const tokenKey = `${sender}#${message.token.toString('hex')}`;
+    const exchange = this.byToken.get(tokenKey);
     if (exchange) {
       const ack = confirmable ? encodeMessage(emptyMessage(MessageType.ACK, message.messageId)) : undefined;
-      duplicates.markAnswered(duplicateKey, ack);
+      duplicates.markAnswered(sender, message.messageId, ack);
       if (ack) this.send(ack, peer);
       this.finish(exchange, toReceivedResponse(message, peer));
       return;
     }
     // No request waits for this token: a notification, or a stray. The owner of observations decides.
-    duplicates.markProcessing(duplicateKey);
+    duplicates.markProcessing(sender, message.messageId);
     const block2 = getBlock(message.options, OptionNumber.BLOCK2);
     const decided =
       typeof block2 === 'object' && block2.more && isSuccessCode(message.code)
         ? this.completeNotification(toReceivedResponse(message, peer)).then((whole) => (whole ? this.decideUnmatched(whole) : true))
         : this.decideUnmatched(toReceivedResponse(message, peer));
     void decided.then((accepted) => {
-      if (!accepted) this.observeTemplates.delete(`${peerKey(peer)}#${message.token.toString('hex')}`);
+      if (!accepted) this.observeTemplates.delete(tokenKey);
       if (this.closed) return;
       // RFC 7252 §5.3.2 / RFC 7641 §3.6: a response nobody wants is rejected with a Reset (for NON too, to stop notifications).
-      const reply = encodeMessage(emptyMessage(accepted ? MessageType.ACK : MessageType.RST, message.messageId));
       const send = confirmable || !accepted;
-      duplicates.markAnswered(duplicateKey, send ? reply : undefined);
-      if (send) this.send(reply, peer);
+      const reply = send ? encodeMessage(emptyMessage(accepted ? MessageType.ACK : MessageType.RST, message.messageId)) : undefined;
+      duplicates.markAnswered(sender, message.messageId, reply);
+      if (reply) this.send(reply, peer);
     });
   }
 

@@ -11,6 +11,7 @@ import type { NotifyWorkerCommand, NotifyWorkerData, NotifyWorkerEvent } from '.
 import type { SubscriberCommand, SubscriberEvent, SubscriberWorkerData } from './subscriber-worker.js';
 import { startTestHub } from '../test/support/hub.js';
 import { percentile } from './stats.js';
+import { nextEvent } from './workers.js';
 
 export interface MqttBenchResult {
   readonly clients: number;
@@ -56,30 +57,14 @@ export async function benchNotifyMqtt(
       qos: options.qos ?? 0,
     } satisfies SubscriberWorkerData,
   });
-  const fromSubscriber = <T extends SubscriberEvent['type']>(type: T) =>
-    new Promise<Extract<SubscriberEvent, { type: T }>>((resolve) => {
-      const onMessage = (event: SubscriberEvent) => {
-        if (event.type !== type) return;
-        subscriber.off('message', onMessage);
-        resolve(event as Extract<SubscriberEvent, { type: T }>);
-      };
-      subscriber.on('message', onMessage);
-    });
+  const fromSubscriber = <T extends SubscriberEvent['type']>(type: T) => nextEvent<SubscriberEvent, T>(subscriber, type);
   await fromSubscriber('ready');
   const worker = new Worker(new URL('./notify-worker.js', import.meta.url), {
     workerData: { serverPort: hub.coap.port, count: clients, prefix, sentAt: shared } satisfies NotifyWorkerData,
   });
   const next = (type: NotifyWorkerEvent['type']) =>
-    new Promise<void>((resolve, reject) => {
-      const onMessage = (event: NotifyWorkerEvent) => {
-        if (event.type === 'progress') progress(`  registered ${event.registered}/${clients}`);
-        if (event.type !== type) return;
-        worker.off('message', onMessage);
-        worker.off('error', reject);
-        resolve();
-      };
-      worker.on('message', onMessage);
-      worker.on('error', reject);
+    nextEvent<NotifyWorkerEvent>(worker, type, (event) => {
+      if (event.type === 'progress') progress(`  registered ${event.registered}/${clients}`);
     });
   try {
     await next('ready');

@@ -17,14 +17,22 @@ export function runWorker<R>(script: URL, workerData: unknown): Promise<R> {
   });
 }
 
-/** Resolves at the worker's next message of `type` (messages are `{ type, … }`). */
-export function nextEvent(worker: Worker, type: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onMessage = (event: { type: string }) => {
+/**
+ * Resolves with the worker's next message of `type` (messages are `{ type, … }`); `onEvent`
+ * sees every message meanwhile (progress lines).
+ */
+export function nextEvent<E extends { type: string } = { type: string }, T extends E['type'] = E['type']>(
+  worker: Worker,
+  type: T,
+  onEvent?: (event: E) => void,
+): Promise<Extract<E, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (event: E) => {
+      onEvent?.(event);
       if (event.type !== type) return;
       worker.off('message', onMessage);
       worker.off('error', reject);
-      resolve();
+      resolve(event as Extract<E, { type: T }>);
     };
     worker.on('message', onMessage);
     worker.on('error', reject);

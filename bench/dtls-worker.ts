@@ -67,19 +67,26 @@ async function handshake(socket: Socket, data: DtlsWorkerData, index: number): P
 
 type Tally = { completed: number; failures: number; latenciesMs: number[] };
 
-async function handshakeLoop(data: DtlsWorkerData, index: number, deadline: number, tally: Tally): Promise<void> {
-  const socket = await openSocket(data.host);
+/** Repeats `attempt` until `deadline`, counting each success with its latency and each failure. */
+async function untilDeadline(deadline: number, tally: Tally, attempt: () => Promise<boolean>): Promise<void> {
   while (performance.now() < deadline) {
     const started = performance.now();
-    const connection = await handshake(socket, data, index);
-    if (!connection) {
+    if (!(await attempt())) {
       tally.failures++;
       continue;
     }
     tally.completed++;
     tally.latenciesMs.push(performance.now() - started);
-    connection.close();
   }
+}
+
+async function handshakeLoop(data: DtlsWorkerData, index: number, deadline: number, tally: Tally): Promise<void> {
+  const socket = await openSocket(data.host);
+  await untilDeadline(deadline, tally, async () => {
+    const connection = await handshake(socket, data, index);
+    connection?.close();
+    return connection !== undefined;
+  });
   socket.close();
 }
 
@@ -99,18 +106,12 @@ async function registerLoop(data: DtlsWorkerData, index: number, deadline: numbe
     return send(request(messageId, method, uriPath, uriQuery, payload));
   };
   const { endpoint } = credentialsOf(data.prefix, index);
-  while (performance.now() < deadline) {
-    const started = performance.now();
+  await untilDeadline(deadline, tally, async () => {
     const created = await exchange(Method.POST, ['rd'], [`ep=${endpoint}`, 'lt=300', 'b=U'], '</1/0>,</3/0>,</3303/0>');
     const decoded = created ? decodeMessage(created) : undefined;
     const location = decoded?.ok ? getStringOptions(decoded.message.options, OptionNumber.LOCATION_PATH) : [];
-    if (location.length !== 2 || !(await exchange(Method.DELETE, location, [], ''))) {
-      tally.failures++;
-      continue;
-    }
-    tally.completed++;
-    tally.latenciesMs.push(performance.now() - started);
-  }
+    return location.length === 2 && (await exchange(Method.DELETE, location, [], '')) !== undefined;
+  });
   connection.close();
   socket.close();
 }

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HubEventMap } from '../../src/events.js';
 import type { Hub } from '../../src/hub.js';
-import { httpUrl, startTestHub } from '../support/hub.js';
+import { restRequest, startTestHub } from '../support/hub.js';
 import { LwM2mSimulator, type SimulatorOptions } from '../support/simulator/index.js';
 
 let hub: Hub;
@@ -28,15 +28,7 @@ async function simulator(options: Omit<SimulatorOptions, 'serverPort'>): Promise
   return sim;
 }
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const init: RequestInit = { method };
-  if (body !== undefined) {
-    init.headers = { 'content-type': 'application/json' };
-    init.body = JSON.stringify(body);
-  }
-  const response = await fetch(httpUrl(hub, path), init);
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+const api = (method: string, path: string, body?: unknown) => restRequest(hub, method, path, body);
 
 /** A ~1 KB string of its own per resource, so that a wrong block order would show. */
 function longText(tag: string, length = 1000): string {

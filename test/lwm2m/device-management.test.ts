@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Hub } from '../../src/hub.js';
-import { httpUrl, startTestHub } from '../support/hub.js';
+import { httpUrl, restRequest, startTestHub } from '../support/hub.js';
 import { LwM2mSimulator, type SimulatorOptions } from '../support/simulator/index.js';
 import { SseClient } from '../support/sse.js';
 
@@ -30,14 +30,7 @@ async function simulator(options: Omit<SimulatorOptions, 'serverPort'>): Promise
   return sim;
 }
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const init: RequestInit = { method };
-  if (typeof body === 'string') init.headers = { 'content-type': 'text/plain' };
-  else if (body !== undefined) init.headers = { 'content-type': 'application/json' };
-  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
-  const response = await fetch(httpUrl(hub, path), init);
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+const api = (method: string, path: string, body?: unknown) => restRequest(hub, method, path, body);
 
 async function events(): Promise<SseClient> {
   const stream = await SseClient.open(httpUrl(hub, '/api/events'));

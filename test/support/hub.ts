@@ -23,3 +23,13 @@ export async function startTestHub(overrides: Partial<HubConfig> = {}): Promise<
 export function httpUrl(hub: Hub, path: string): string {
   return `http://127.0.0.1:${hub.http.port}${path}`;
 }
+
+/** A REST request to `hub`: an object body goes as JSON, a string as text/plain; the answer's status and JSON body. */
+export async function restRequest(hub: Hub, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const init: RequestInit = { method };
+  if (typeof body === 'string') init.headers = { 'content-type': 'text/plain' };
+  else if (body !== undefined) init.headers = { 'content-type': 'application/json' };
+  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+  const response = await fetch(httpUrl(hub, path), init);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}

@@ -13,7 +13,7 @@ import { Method, ResponseCode } from '../../../src/coap/codes.js';
 import { decodeMessage, encodeMessage, MessageType } from '../../../src/coap/message.js';
 import { getStringOptions, OptionNumber, stringOption } from '../../../src/coap/options.js';
 import type { Hub } from '../../../src/hub.js';
-import { httpUrl, startTestHub } from '../../support/hub.js';
+import { httpUrl, restRequest, startTestHub } from '../../support/hub.js';
 import { RawUdp } from '../../support/raw-udp.js';
 import { LwM2mSimulator, type SimulatorOptions } from '../../support/simulator/index.js';
 import { SseClient } from '../../support/sse.js';
@@ -54,15 +54,7 @@ async function simulator(options: Omit<SimulatorOptions, 'serverPort' | 'dtls'>,
   return sim;
 }
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const init: RequestInit = { method };
-  if (body !== undefined) {
-    init.headers = { 'content-type': 'application/json' };
-    init.body = JSON.stringify(body);
-  }
-  const response = await fetch(httpUrl(hub, path), init);
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+const api = (method: string, path: string, body?: unknown) => restRequest(hub, method, path, body);
 
 describe('the coaps:// listener', () => {
   it('listens on its own port beside CoAP', () => {

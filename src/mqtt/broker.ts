@@ -127,7 +127,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     const cert = readPemFile(options.tlsCert, '--mqtt-tls-cert');
     const key = readPemFile(options.tlsKey, '--mqtt-tls-key');
     try {
-      tlsServer = createTlsServer({ cert, key });
+      tlsServer = createTlsServer({ cert, key, noDelay: true });
     } catch (error) {
       throw new Error(`invalid --mqtt-tls-cert/--mqtt-tls-key (${options.tlsCert}, ${options.tlsKey}): ${(error as Error).message}`);
     }
@@ -194,7 +194,11 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   };
-  const tcpServer = createNetServer();
+  // Nagle's algorithm off (TCP_NODELAY): a value published while an earlier segment waits for
+  // its ACK would otherwise wait too, and a subscriber that only reads delays that ACK by up to
+  // 40 ms on Linux; at 8 000 notifications/s that was the whole of the p99 latency (48 ms; 23 ms
+  // without it). Writes are already batched per event-loop turn (transport.ts and Aedes's cork).
+  const tcpServer = createNetServer({ noDelay: true });
   const listeners: Listener[] = [{ name: 'MQTT', server: tcpServer, port: options.port }];
   let wsServer: HttpServer | undefined;
   let wss: WebSocketServer | undefined;

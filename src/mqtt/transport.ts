@@ -2,6 +2,7 @@
  * Where the bridge publishes and subscribes: the embedded Aedes broker, or an
  * external broker reached with MQTT.js. The bridge cannot tell them apart.
  */
+import { Socket } from 'node:net';
 import type { Aedes } from 'aedes';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -138,6 +139,8 @@ export async function externalTransport(
   };
 
   client.on('connect', () => {
+    // Each connection is a new socket; see noDelay in broker.ts for why Nagle's algorithm is off.
+    if (client.stream instanceof Socket) client.stream.setNoDelay(true);
     client.options.reconnectPeriod = MIN_RECONNECT_MS;
     logger.info({ url }, 'connected to the MQTT broker');
     for (const message of buffer.splice(0)) send(message);

@@ -155,7 +155,7 @@ export const OPTIONS = [
   option({ key: 'coapBlockSize', flag: 'coap-block-size', description: 'block size asked of devices and used for our requests: 16, 32, 64, 128, 256, 512 or 1024', default: undefined, schema: z.enum(['16', '32', '64', '128', '256', '512', '1024'], { error: 'must be 16, 32, 64, 128, 256, 512 or 1024' }).transform(Number).optional() }),
   option({ key: 'queueAwakeTime', flag: 'queue-awake-time', description: 'seconds a queue-mode client listens after it spoke (MAX_TRANSMIT_WAIT)', default: 93, schema: seconds }),
   option({ key: 'queueSize', flag: 'queue-size', description: 'requests kept per sleeping queue-mode client; the oldest is dropped when full', default: 10, schema: count }),
-  option({ key: 'eventBuffer', flag: 'event-buffer', description: 'events kept for /api/events Last-Event-ID resume', default: 1000, schema: count }),
+  option({ key: 'eventBuffer', flag: 'event-buffer', description: 'events kept for /api/events Last-Event-ID resume (while a stream is open, and 60 s after)', default: 1000, schema: count }),
   option({ key: 'mqttWsPort', flag: 'mqtt-ws-port', description: 'MQTT over WebSocket port of the embedded broker (off when unset)', default: undefined, schema: port.optional() }),
   option({ key: 'mqttTlsPort', flag: 'mqtt-tls-port', description: 'MQTT over TLS port of the embedded broker (needs --mqtt-tls-cert and --mqtt-tls-key)', default: 8883, schema: port }),
   option({ key: 'mqttTlsCert', flag: 'mqtt-tls-cert', description: 'PEM certificate file for the MQTT TLS listener', default: undefined, schema: optionalPath }),

@@ -108,8 +108,9 @@ async function loadSnapshot(): Promise<void> {
 let lastEventId = '0';
 
 function connect(): void {
-  // lastEventId=0: the hub replays the events it still holds (--event-buffer), so the log and
-  // the last values are filled from the start; on a reconnect the browser sends Last-Event-ID.
+  // lastEventId=0: the hub replays the events it still holds (--event-buffer, kept while a stream
+  // is open and a minute after), so a reload starts with the log and the last values filled; on a
+  // reconnect the browser sends Last-Event-ID.
   const source = new EventSource(`/api/events?lastEventId=${encodeURIComponent(lastEventId)}`);
   for (const name of EVENT_NAMES) {
     source.addEventListener(name, (message) => {

@@ -115,6 +115,7 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
         'notify.percentOfCeiling': share,
         'notify.halfRate.qos0.p99Ms': q0.p99Ms,
         'notify.halfRate.qos1.p99Ms': q1.p99Ms,
+        'notify.halfRate.qos0.warmUpP99Ms': q0.warmUp?.p99Ms ?? 0,
         'notify.loopDelayP99Ms': burst.loopDelayP99Ms,
       },
     };

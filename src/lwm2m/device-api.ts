@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { formatCode, isSuccessCode, Method } from '../coap/codes.js';
 import { CoapBlockError, CoapResetError, CoapTimeoutError, type OutgoingRequest, type ReceivedResponse } from '../coap/endpoint.js';
-import { getStringOptions, OptionNumber, uintOption, type CoapOption } from '../coap/options.js';
+import { getStringOptions, getUintOption, OptionNumber, uintOption, type CoapOption } from '../coap/options.js';
 import type { Peer } from '../coap/peer.js';
 import { ContentFormat, EncodeError } from '../codecs/codec.js';
 import { parseLinkFormat, type Link } from '../codecs/link-format/index.js';
@@ -20,7 +20,7 @@ import { formatPath, tryParsePath, type Lwm2mPath } from '../model/path.js';
 import type { RegistrationStore } from '../store/registration-store.js';
 import { isTreeFormat, preferredFormat } from './content-format.js';
 import { Lwm2mRequestError } from './errors.js';
-import type { Observation, ObservationService } from './observation/observation-service.js';
+import { isFresher, type Observation, type ObservationService } from './observation/observation-service.js';
 import type { PresenceService } from './queue/presence-service.js';
 import { registrationPeer, type Registration } from './registration/registration.js';
 import { defaultFormatFor } from './response-format.js';
@@ -194,16 +194,16 @@ export class DeviceApi {
       settings,
     );
     const result = this.withContent(registration, path, response, accept);
-    const sequence = response.options.find((o) => o.number === OptionNumber.OBSERVE);
+    const sequence = getUintOption(response.options, OptionNumber.OBSERVE);
     if (!result.success || sequence === undefined) {
       // RFC 7641 §3.1: a response without Observe means the server did not add us as an observer.
       this.options.observations.remove(observation.id, 'device did not accept the observation');
       return result;
     }
-    observation.lastReceivedAt = this.now();
+    const receivedAt = this.firstInOrder(observation, sequence);
     // Published and answered once a restart would keep it.
     await persisted;
-    this.options.observations.publish(registration, observation, response, observation.lastReceivedAt);
+    this.options.observations.publish(registration, observation, response, receivedAt);
     return { ...result, observationId: observation.id };
   }
 
@@ -241,13 +241,14 @@ export class DeviceApi {
       settings,
     );
     const result = this.plain(response);
-    if (!result.success || !response.options.some((o) => o.number === OptionNumber.OBSERVE)) {
+    const sequence = getUintOption(response.options, OptionNumber.OBSERVE);
+    if (!result.success || sequence === undefined) {
       this.options.observations.remove(observation.id, 'device did not accept the observation');
       return result;
     }
-    observation.lastReceivedAt = this.now();
+    const receivedAt = this.firstInOrder(observation, sequence);
     await persisted;
-    this.options.observations.publish(registration, observation, response, observation.lastReceivedAt);
+    this.options.observations.publish(registration, observation, response, receivedAt);
     return { ...result, contentFormat: response.contentFormat ?? format, observationId: observation.id };
   }
 
@@ -343,6 +344,20 @@ export class DeviceApi {
       this.options.observations.remove(observation.id, 'observe request failed');
       throw error;
     }
+  }
+
+  /**
+   * RFC 7641 §3.4: the response to the Observe request is the first notification in order, so
+   * that a late copy of it (the endpoint leaves NON copies to this ordering) is not taken as new.
+   * A notification already taken meanwhile stays the latest. Returns the time of arrival.
+   */
+  private firstInOrder(observation: Observation, sequence: number): number {
+    const receivedAt = this.now();
+    if (isFresher(observation.lastSequence, observation.lastReceivedAt, sequence, receivedAt)) {
+      observation.lastSequence = sequence;
+      observation.lastReceivedAt = receivedAt;
+    }
+    return receivedAt;
   }
 
   private async registration(endpoint: string): Promise<Registration> {

@@ -4,8 +4,9 @@
  * is a duplicate. It is processed once; a duplicate CON gets the same response again,
  * byte for byte.
  *
- * Every message a hub receives is remembered for minutes, so an entry must be small: at
- * thousands of notifications a second these entries are most of the hub's heap. Per peer,
+ * Every message a hub receives is remembered for minutes (NON notifications excepted: the
+ * Observe order drops their copies, see UnmatchedResponseHandler), so an entry must be small.
+ * Per peer,
  * a Map from the numeric message ID to what is remembered (a marker, or the reply's bytes);
  * arrival order, for expiry, in parallel typed arrays used as a ring. No key string and no
  * object per message: about 50 B per entry (38 B of heap, 10 B of typed arrays), 266 B before.

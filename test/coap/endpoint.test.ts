@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatCode, Method, ResponseCode } from '../../src/coap/codes.js';
 import { CoapEndpoint, CoapResetError, CoapTimeoutError } from '../../src/coap/endpoint.js';
 import { decodeMessage, emptyMessage, encodeMessage, MessageType, type CoapMessage } from '../../src/coap/message.js';
-import { OptionNumber, stringOption } from '../../src/coap/options.js';
+import { getUintOption, OptionNumber, stringOption, uintOption } from '../../src/coap/options.js';
 import type { Hub } from '../../src/hub.js';
 import { startTestHub } from '../support/hub.js';
 import { RawUdp } from '../support/raw-udp.js';
@@ -140,6 +140,34 @@ describe('CoAP endpoint deduplication (RFC 7252 §4.5)', () => {
     expect(answers.map((a) => a.type)).toEqual([MessageType.NON, MessageType.ACK, MessageType.ACK]);
     expect(await peer.receive(100)).toBeUndefined();
     expect(seen).toEqual(['NON non', 'CON con']);
+    await endpoint.close();
+    await peer.close();
+  });
+
+  it('remembers NON requests but leaves NON notifications to the Observe order of its owner', async () => {
+    const peer = await RawUdp.open(6);
+    const endpoint = await CoapEndpoint.bind({ host: '::1' });
+    endpoint.onRequest = () => ({ code: ResponseCode.CONTENT });
+    const notified: number[] = [];
+    endpoint.onUnmatchedResponse = (response) => {
+      notified.push(getUintOption(response.options, OptionNumber.OBSERVE) ?? -1);
+      return true;
+    };
+    const port = endpoint.address().port;
+    const notification = encodeMessage({
+      type: MessageType.NON,
+      code: ResponseCode.CONTENT,
+      messageId: 0x500,
+      token: Buffer.from([5]),
+      options: [uintOption(OptionNumber.OBSERVE, 12)],
+      payload: Buffer.from('1'),
+    });
+    await peer.send(notification, port);
+    await peer.send(notification, port);
+    await peer.send(encodeMessage({ type: MessageType.NON, code: Method.GET, messageId: 0x501, token: Buffer.from([6]), options: [], payload: Buffer.alloc(0) }), port);
+    expect(decoded((await peer.receive())?.data).type).toBe(MessageType.NON); // the answer to the NON request
+    expect(notified).toEqual([12, 12]);
+    expect(endpoint.rememberedMessages()).toEqual({ confirmable: 0, nonConfirmable: 1 });
     await endpoint.close();
     await peer.close();
   });

@@ -48,7 +48,7 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
       runs.register.push(await benchRegister(clients, seconds));
       runs.peer.push(await benchPeerRegister(clients, seconds));
     }
-    const [ceiling, bare, register, peer] = [bestCeiling(best(runs.ceiling)), best(runs.bare), best(runs.register), best(runs.peer)];
+    const [ceiling, bare, register, peer] = [best(runs.ceiling), best(runs.bare), best(runs.register), best(runs.peer)];
     // A register+deregister pair is two request/response exchanges.
     return {
       lines: [
@@ -92,11 +92,15 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
     };
   },
   notify: async () => {
-    const [clients, seconds] = quick ? [10, 1] : [1000, 10];
-    // The ceiling just before and just after the bursts, or a better one seen earlier in this run (see register).
-    const ceilingBefore = await benchEcho(quick ? 4 : 100, quick ? 1 : 3);
-    const burst = await benchNotifyMqtt(clients, seconds, say);
-    const ceiling = bestCeiling(best([ceilingBefore, await benchEcho(quick ? 4 : 100, quick ? 1 : 3)]));
+    const [clients, seconds, rounds] = quick ? [10, 1, 1] : [1000, 10, 3];
+    // Bursts and the ceiling take turns, as in register: three rounds of bursts with an echo round
+    // before, between and after them; the best of each counts.
+    const echoes: LoadResult[] = [];
+    const echo = async () => void echoes.push(await benchEcho(quick ? 4 : 100, quick ? 1 : 2));
+    await echo();
+    const burst = await benchNotifyMqtt(clients, quick ? seconds : 4, say, { rounds, betweenRounds: echo });
+    await echo();
+    const ceiling = best(echoes);
     // Half of the rate the bursts reached, steady, at QoS 0 and QoS 1 (the p99 target is at half the maximum).
     const half = Math.max(10, Math.round(burst.perSecond / 2));
     const q0 = await benchNotifyMqtt(clients, seconds, say, { rate: half, qos: 0 });
@@ -105,6 +109,7 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
     const share = (100 * burst.perSecond) / ceiling.perSecond;
     return {
       lines: [
+        `  best of ${rounds} rounds of bursts and ${echoes.length} of the ceiling, interleaved; the rounds spanned: ceiling ${spread(echoes)}, bursts ${spread(burst.rounds ?? [burst])}`,
         formatLoadResult(ceiling),
         `${formatMqttResult(burst, 'bursts, QoS 0', { latency: false })}  ${share.toFixed(0)} % of the ceiling`,
         formatMqttResult(q0, `steady ${half}/s, QoS 0`),
@@ -166,20 +171,13 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
   },
 };
 
-/** The best echo round of this run so far: every percentage of a run is taken of the same, highest, ceiling. */
-let runCeiling: LoadResult | undefined;
-function bestCeiling(measured: LoadResult): LoadResult {
-  if (!runCeiling || measured.perSecond > runCeiling.perSecond) runCeiling = measured;
-  return runCeiling;
-}
-
 /** The round with the highest rate. */
 function best(results: readonly LoadResult[]): LoadResult {
   return results.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
 }
 
 /** `8,100–9,600/s`: the lowest and highest rate of some rounds. */
-function spread(results: readonly LoadResult[]): string {
+function spread(results: readonly { readonly perSecond: number }[]): string {
   const rates = results.map((r) => Math.round(r.perSecond));
   return `${Math.min(...rates).toLocaleString('en-US')}–${Math.max(...rates).toLocaleString('en-US')}/s`;
 }

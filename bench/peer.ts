@@ -1,18 +1,20 @@
 /**
  * The peer: lwm2m-node-lib (FIWARE's LwM2M server for Node.js, a devDependency), serving
  * `register` and `read` under the same generator and the same simulated clients as
- * lwm2m-hub, in this process's main thread as the hub is.
+ * lwm2m-hub, in a worker thread of its own (bench/peer-worker.ts) as the hub has the main one.
  *
  * Its read goes the way the library sends every request: a new node-coap Agent (and
  * socket) per request, through its own server as a CoAP proxy to the device.
  */
 import { createSocket } from 'node:dgram';
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type { Hub } from '../src/hub.js';
 import { startTestHub } from '../test/support/hub.js';
 import { generate, summarise, type LoadResult } from './load.js';
 import { percentile } from './stats.js';
-import { withSimulatedClients } from './workers.js';
+import type { PeerWorkerCommand, PeerWorkerData, PeerWorkerEvent } from './peer-worker.js';
+import { nextEvent, withSimulatedClients } from './workers.js';
 
 type Callback<T> = (error: Error | null | undefined, value: T) => void;
 
@@ -42,7 +44,7 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-interface RunningPeer {
+export interface RunningPeer {
   readonly server: PeerServer;
   readonly port: number;
   stop(): Promise<void>;
@@ -62,8 +64,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** The library keeps its configuration in module state: one server at a time. */
-async function startPeer(): Promise<RunningPeer> {
+/** The library keeps its configuration in module state: one server at a time (per thread). */
+export async function startPeer(): Promise<RunningPeer> {
   // Its dependencies (mongoose) print deprecation warnings on load; they are not ours to fix.
   const emitWarning = process.emitWarning;
   process.emitWarning = () => undefined;
@@ -104,21 +106,28 @@ async function startPeer(): Promise<RunningPeer> {
   };
 }
 
+function peerWorker(data: PeerWorkerData): Worker {
+  return new Worker(new URL('./peer-worker.js', import.meta.url), { workerData: data });
+}
+
 /** register+deregister pairs against lwm2m-node-lib, by the generator of `benchRegister`. */
 export async function benchPeerRegister(clients = 100, seconds = 5): Promise<LoadResult> {
-  const peer = await startPeer();
+  const worker = peerWorker({ scenario: 'register' });
   try {
+    const { port } = await nextEvent<PeerWorkerEvent, 'ready'>(worker, 'ready');
     const result = await generate({
       scenario: 'register',
       host: '::1',
-      port: peer.port,
+      port,
       clients,
       durationMs: seconds * 1000,
       prefix: 'peer-',
     });
     return summarise('lwm2m-node-lib register', clients, result);
   } finally {
-    await peer.stop();
+    worker.postMessage({ type: 'stop' } satisfies PeerWorkerCommand);
+    await Promise.race([nextEvent(worker, 'stopped'), new Promise((r) => setTimeout(r, STOP_TIMEOUT_MS + 1000))]);
+    await worker.terminate();
   }
 }
 
@@ -157,6 +166,16 @@ async function closedLoop(name: string, clients: number, seconds: number, readOn
 
 /** Reads of /3303/0/5700 through lwm2m-node-lib's `read`, N registered clients, one outstanding each. */
 export async function benchPeerRead(clients = 100, seconds = 5): Promise<ReadResult> {
+  const worker = peerWorker({ scenario: 'read', clients, seconds });
+  try {
+    return (await nextEvent<PeerWorkerEvent, 'read'>(worker, 'read')).result;
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** benchPeerRead's work, in the thread that runs the peer (the library's `read` is a call into it). */
+export async function benchPeerReadHere(clients: number, seconds: number): Promise<ReadResult> {
   const peer = await startPeer();
   try {
     return await withSimulatedClients(peer.port, clients, 'peer-read-', async () => {

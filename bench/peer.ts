@@ -13,7 +13,7 @@ import type { Hub } from '../src/hub.js';
 import { startTestHub } from '../test/support/hub.js';
 import { generate, summarise, type LoadResult } from './load.js';
 import { percentile } from './stats.js';
-import type { PeerWorkerCommand, PeerWorkerData, PeerWorkerEvent } from './peer-worker.js';
+import type { PeerWorkerCommand, PeerWorkerEvent } from './peer-worker.js';
 import { nextEvent, withSimulatedClients } from './workers.js';
 
 type Callback<T> = (error: Error | null | undefined, value: T) => void;
@@ -106,15 +106,27 @@ export async function startPeer(): Promise<RunningPeer> {
   };
 }
 
-function peerWorker(data: PeerWorkerData): Worker {
-  return new Worker(new URL('./peer-worker.js', import.meta.url), { workerData: data });
+let worker: Worker | undefined;
+/**
+ * Sends a command to the peer's thread (one for the whole run, bench/peer-worker.ts) and waits
+ * for its answer; between commands the thread does not keep the process alive.
+ */
+async function askPeer<T extends PeerWorkerEvent['type']>(command: PeerWorkerCommand, answer: T): Promise<Extract<PeerWorkerEvent, { type: T }>> {
+  worker ??= new Worker(new URL('./peer-worker.js', import.meta.url));
+  worker.ref();
+  try {
+    const reply = nextEvent<PeerWorkerEvent, T>(worker, answer);
+    worker.postMessage(command);
+    return await reply;
+  } finally {
+    worker.unref();
+  }
 }
 
 /** register+deregister pairs against lwm2m-node-lib, by the generator of `benchRegister`. */
 export async function benchPeerRegister(clients = 100, seconds = 5): Promise<LoadResult> {
-  const worker = peerWorker({ scenario: 'register' });
+  const { port } = await askPeer({ type: 'start' }, 'ready');
   try {
-    const { port } = await nextEvent<PeerWorkerEvent, 'ready'>(worker, 'ready');
     const result = await generate({
       scenario: 'register',
       host: '::1',
@@ -125,9 +137,7 @@ export async function benchPeerRegister(clients = 100, seconds = 5): Promise<Loa
     });
     return summarise('lwm2m-node-lib register', clients, result);
   } finally {
-    worker.postMessage({ type: 'stop' } satisfies PeerWorkerCommand);
-    await Promise.race([nextEvent(worker, 'stopped'), new Promise((r) => setTimeout(r, STOP_TIMEOUT_MS + 1000))]);
-    await worker.terminate();
+    await askPeer({ type: 'stop' }, 'stopped');
   }
 }
 
@@ -166,12 +176,7 @@ async function closedLoop(name: string, clients: number, seconds: number, readOn
 
 /** Reads of /3303/0/5700 through lwm2m-node-lib's `read`, N registered clients, one outstanding each. */
 export async function benchPeerRead(clients = 100, seconds = 5): Promise<ReadResult> {
-  const worker = peerWorker({ scenario: 'read', clients, seconds });
-  try {
-    return (await nextEvent<PeerWorkerEvent, 'read'>(worker, 'read')).result;
-  } finally {
-    await worker.terminate();
-  }
+  return (await askPeer({ type: 'read', clients, seconds }, 'read')).result;
 }
 
 /** benchPeerRead's work, in the thread that runs the peer (the library's `read` is a call into it). */

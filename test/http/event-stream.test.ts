@@ -7,26 +7,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/events.js';
 import { RESUME_WINDOW_MS, registerEventStream } from '../../src/http/event-stream.js';
-import type { Registration } from '../../src/lwm2m/registration/registration.js';
 import { ObjectRegistry } from '../../src/model/object-registry.js';
+import { makeRegistration } from '../store/support/registrations.js';
 import { SseClient } from '../support/sse.js';
-
-const registration = (endpoint: string): Registration => ({
-  id: endpoint,
-  endpoint,
-  lifetime: 300,
-  lwm2mVersion: '1.1',
-  binding: 'U',
-  queueMode: false,
-  address: '::1',
-  port: 5683,
-  rootPath: '/',
-  objectLinks: [],
-  supportedContentFormats: [],
-  additionalAttributes: {},
-  registeredAt: 0,
-  lastUpdate: 0,
-});
 
 describe('event stream resume buffer', () => {
   let app: FastifyInstance;
@@ -34,13 +17,19 @@ describe('event stream resume buffer', () => {
   let clock: number;
   const events = new EventBus();
   const streams: SseClient[] = [];
-  const register = (endpoint: string) => events.emit('registered', { registration: registration(endpoint) });
+  const register = (endpoint: string) => events.emit('registered', { registration: makeRegistration(1, { endpoint }) });
   const open = async (lastEventId: string) => {
     const stream = await SseClient.open(url, { 'last-event-id': lastEventId });
     streams.push(stream);
     return stream;
   };
   const endpoints = (stream: SseClient) => stream.events.map((e) => e.data['endpoint']);
+  /** A stream that replays nothing sees only what comes after it opened. */
+  const expectOnlyLiveEvents = async (stream: SseClient) => {
+    register('live');
+    await stream.waitFor((e) => e.data['endpoint'] === 'live');
+    expect(endpoints(stream)).toEqual(['live']);
+  };
   /** Resolves once the server has seen the stream's connection close (it learns of it after the client aborts). */
   const closeAndSettle = async (stream: SseClient) => {
     await stream.close();
@@ -65,10 +54,7 @@ describe('event stream resume buffer', () => {
   it('keeps nothing while no stream was ever open', async () => {
     register('unwatched-1');
     register('unwatched-2');
-    const stream = await open('0');
-    register('live');
-    await stream.waitFor((e) => e.data['endpoint'] === 'live');
-    expect(endpoints(stream)).toEqual(['live']);
+    await expectOnlyLiveEvents(await open('0'));
   });
 
   it('replays what happened after Last-Event-ID within the window after the last stream closed', async () => {
@@ -91,10 +77,7 @@ describe('event stream resume buffer', () => {
     register('kept-then-dropped');
     clock += RESUME_WINDOW_MS;
     register('too-late');
-    const stream = await open('0');
-    register('live');
-    await stream.waitFor((e) => e.data['endpoint'] === 'live');
-    expect(endpoints(stream)).toEqual(['live']);
+    await expectOnlyLiveEvents(await open('0'));
   });
 
   it('keeps the last bufferSize events while a stream is open', async () => {

@@ -54,7 +54,11 @@ beforeAll(async () => {
       code: Method.POST,
       messageId: 1,
       token: Buffer.from([1]),
-      options: [stringOption(OptionNumber.URI_PATH, 'rd'), stringOption(OptionNumber.URI_QUERY, 'ep=ordered'), uintOption(OptionNumber.CONTENT_FORMAT, 40)],
+      options: [
+        stringOption(OptionNumber.URI_PATH, 'rd'),
+        stringOption(OptionNumber.URI_QUERY, 'ep=ordered'),
+        uintOption(OptionNumber.CONTENT_FORMAT, 40),
+      ],
       payload: Buffer.from('</3303/0>'),
     }),
     hub.coap.port,

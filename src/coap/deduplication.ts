@@ -6,10 +6,9 @@
  *
  * Every message a hub receives is remembered for minutes (NON notifications excepted: the
  * Observe order drops their copies, see UnmatchedResponseHandler), so an entry must be small.
- * Per peer,
- * a Map from the numeric message ID to what is remembered (a marker, or the reply's bytes);
- * arrival order, for expiry, in parallel typed arrays used as a ring. No key string and no
- * object per message: about 50 B per entry (38 B of heap, 10 B of typed arrays), 266 B before.
+ * Per peer, a Map from the numeric message ID to what is remembered (a marker, or the reply's
+ * bytes); arrival order, for expiry, in parallel typed arrays used as a ring. No key string and
+ * no object per message: about 50 B per entry (38 B of heap, 10 B of typed arrays), 266 B before.
  *
  * Every entry lives for the same lifetime, so arrival order is also expiry order and a
  * sweep only ever looks at entries that are due.

@@ -20,7 +20,7 @@ import { formatPath, tryParsePath, type Lwm2mPath } from '../model/path.js';
 import type { RegistrationStore } from '../store/registration-store.js';
 import { isTreeFormat, preferredFormat } from './content-format.js';
 import { Lwm2mRequestError } from './errors.js';
-import { isFresher, type Observation, type ObservationService } from './observation/observation-service.js';
+import { takeInOrder, type Observation, type ObservationService } from './observation/observation-service.js';
 import type { PresenceService } from './queue/presence-service.js';
 import { registrationPeer, type Registration } from './registration/registration.js';
 import { defaultFormatFor } from './response-format.js';
@@ -353,10 +353,7 @@ export class DeviceApi {
    */
   private firstInOrder(observation: Observation, sequence: number): number {
     const receivedAt = this.now();
-    if (isFresher(observation.lastSequence, observation.lastReceivedAt, sequence, receivedAt)) {
-      observation.lastSequence = sequence;
-      observation.lastReceivedAt = receivedAt;
-    }
+    takeInOrder(observation, sequence, receivedAt);
     return receivedAt;
   }
 

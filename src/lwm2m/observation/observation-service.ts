@@ -45,6 +45,14 @@ export function isFresher(v1: number | undefined, t1: number, v2: number, t2: nu
   return (v1 < v2 && v2 - v1 < SEQUENCE_HALF) || (v1 > v2 && v1 - v2 > SEQUENCE_HALF) || t2 > t1 + FRESHNESS_WINDOW_MS;
 }
 
+/** Takes a notification (or the Observe response) into the observation's order if it is fresher; false when it is not. */
+export function takeInOrder(observation: Observation, sequence: number, receivedAt: number): boolean {
+  if (!isFresher(observation.lastSequence, observation.lastReceivedAt, sequence, receivedAt)) return false;
+  observation.lastSequence = sequence;
+  observation.lastReceivedAt = receivedAt;
+  return true;
+}
+
 export interface ObservationServiceOptions {
   readonly store: RegistrationStore;
   /** Where observations outlive a restart; none keeps them in memory only. */
@@ -166,12 +174,10 @@ export class ObservationService {
       return true;
     }
     const receivedAt = this.now();
-    if (!isFresher(observation.lastSequence, observation.lastReceivedAt, sequence, receivedAt)) {
+    if (!takeInOrder(observation, sequence, receivedAt)) {
       this.options.logger.debug({ ...context, sequence, last: observation.lastSequence }, 'stale notification dropped');
       return true;
     }
-    observation.lastSequence = sequence;
-    observation.lastReceivedAt = receivedAt;
     this.publish(registration, observation, response, receivedAt);
     return true;
   };

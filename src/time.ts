@@ -15,7 +15,11 @@ export function isoTime(ms: number): string {
     olderMs = ms;
     olderIso = new Date(ms).toISOString();
   }
-  // The one just asked for becomes the most recent.
-  [recentMs, recentIso, olderMs, olderIso] = [olderMs, olderIso, recentMs, recentIso];
-  return recentIso;
+  // The one just asked for becomes the most recent (plain swaps: no array on this hot path).
+  const iso = olderIso;
+  olderMs = recentMs;
+  olderIso = recentIso;
+  recentMs = ms;
+  recentIso = iso;
+  return iso;
 }

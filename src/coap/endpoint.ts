@@ -56,7 +56,7 @@ import {
 } from './parameters.js';
 import { randomBytesPooled } from '../random.js';
 import { formatPeer, normalizeAddress, peerKey, type Peer } from './peer.js';
-import { bindUdpSocket, sendAddress, type SecureDatagramTransport, type TransportSecurity } from './transport.js';
+import { BatchedSender, bindUdpSocket, sendAddress, type SecureDatagramTransport, type TransportSecurity } from './transport.js';
 
 export interface IncomingRequest {
   readonly peer: Peer;
@@ -230,6 +230,7 @@ export class CoapEndpoint {
 
   private readonly socket: Socket;
   private readonly ipv6Socket: boolean;
+  private readonly sender: BatchedSender;
   /** The DTLS server carrying CoAP for peers with `secure` set (attachSecureTransport). */
   private secure: SecureDatagramTransport | undefined;
   private readonly transmission: TransmissionParameters;
@@ -264,6 +265,7 @@ export class CoapEndpoint {
   private constructor(socket: Socket, ipv6Socket: boolean, options: CoapEndpointOptions) {
     this.socket = socket;
     this.ipv6Socket = ipv6Socket;
+    this.sender = new BatchedSender(socket, this.afterSend);
     this.transmission = options.transmission ?? DEFAULT_TRANSMISSION;
     this.logger = options.logger;
     this.conDuplicates = new DuplicateCache(exchangeLifetimeMs(this.transmission));
@@ -355,6 +357,7 @@ export class CoapEndpoint {
     this.block1.clear();
     this.served.clear();
     this.observeTemplates.clear();
+    this.sender.close();
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
     await this.secure?.close();
   }
@@ -1026,7 +1029,7 @@ export class CoapEndpoint {
       this.secure?.send(datagram, peer);
       return;
     }
-    this.socket.send(datagram, peer.port, sendAddress(this.ipv6Socket, peer.address), this.afterSend);
+    this.sender.send(datagram, peer.port, sendAddress(this.ipv6Socket, peer.address));
   }
 
   /** RFC 7252 §5.3.1: tokens are random; unique among our exchanges with this peer. */

@@ -11,7 +11,7 @@
 import type { Socket } from 'node:dgram';
 import type { Logger } from 'pino';
 import { formatPeer, normalizeAddress, type Peer } from '../peer.js';
-import { bindUdpSocket, sendAddress, type SecureDatagramTransport, type TransportSecurity } from '../transport.js';
+import { BatchedSender, bindUdpSocket, sendAddress, type SecureDatagramTransport, type TransportSecurity } from '../transport.js';
 import { CIPHER_SUITES, type CipherSuite } from './cipher-suites.js';
 import { CookieJar } from './cookie.js';
 import { decodeHandshakeFragments, encodeHandshake, encodeHelloVerifyRequest, parseClientHello, type ClientHello } from './handshake.js';
@@ -105,12 +105,16 @@ export class DtlsServer implements SecureDatagramTransport {
   };
   private closing = false;
   private closed = false;
+  private readonly sender: BatchedSender;
 
   private constructor(
     private readonly socket: Socket,
     private readonly ipv6Socket: boolean,
     private readonly options: DtlsServerOptions,
   ) {
+    this.sender = new BatchedSender(socket, (error) => {
+      if (error) options.logger?.warn({ err: error }, 'DTLS send failed');
+    });
     this.host = {
       retransmission: options.retransmission ?? DEFAULT_DTLS_RETRANSMISSION,
       pskIdentityHint: options.pskIdentityHint !== undefined ? Buffer.from(options.pskIdentityHint, 'utf8') : undefined,
@@ -179,6 +183,7 @@ export class DtlsServer implements SecureDatagramTransport {
     for (const session of [...this.sessions.values()]) session.close('server closing', session.phase === 'established');
     this.closed = true;
     clearInterval(this.sweepTimer);
+    this.sender.close(); // the close_notify alerts go out before the socket closes
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
@@ -379,8 +384,6 @@ export class DtlsServer implements SecureDatagramTransport {
 
   private sendTo(address: string, port: number, datagram: Buffer): void {
     if (this.closed) return;
-    this.socket.send(datagram, port, sendAddress(this.ipv6Socket, address), (error) => {
-      if (error) this.options.logger?.warn({ err: error, peer: formatPeer({ address, port }) }, 'DTLS send failed');
-    });
+    this.sender.send(datagram, port, sendAddress(this.ipv6Socket, address));
   }
 }

@@ -3,11 +3,12 @@
  * lwm2m-hub and against the ceiling, a raw node:dgram server answering each
  * datagram with itself in one Node process.
  */
-import { createSocket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { Method, ResponseCode } from '../src/coap/codes.js';
 import { decodeMessage, encodeMessage, MessageType } from '../src/coap/message.js';
 import { OptionNumber, stringOption } from '../src/coap/options.js';
 import type { LoadWorkerData, LoadWorkerResult } from './load-worker.js';
+import { BatchedSender } from '../src/coap/transport.js';
 import { startTestHub } from '../test/support/hub.js';
 import { runWorker } from './workers.js';
 import { percentile } from './stats.js';
@@ -42,10 +43,26 @@ export function summarise(scenario: string, clients: number, result: GeneratorRe
   };
 }
 
+/**
+ * How a server hands its answers to the socket: each at once, or together once a round of I/O is
+ * handled (BatchedSender, as lwm2m-hub sends). The ceiling is the better of the two.
+ */
+export type Sending = 'at once' | 'batched';
+
+export const ECHO_NAMES: Readonly<Record<Sending, string>> = { 'at once': 'echo, answers at once', batched: 'echo, answers batched' };
+
+/** Sends `datagram` back to `to`, each at once or batched; `close` before the socket closes. */
+function answerer(socket: Socket, sending: Sending): { send(datagram: Buffer, to: RemoteInfo): void; close(): void } {
+  if (sending === 'at once') return { send: (datagram, to) => socket.send(datagram, to.port, to.address), close: () => {} };
+  const sender = new BatchedSender(socket, () => {});
+  return { send: (datagram, to) => sender.send(datagram, to.port, to.address), close: () => sender.close() };
+}
+
 /** The ceiling: request/response exchanges per second one Node process serves with node:dgram. */
-export async function benchEcho(clients = 100, seconds = 5): Promise<LoadResult> {
+export async function benchEcho(clients = 100, seconds = 5, sending: Sending = 'at once'): Promise<LoadResult> {
   const server = createSocket({ type: 'udp6', ipv6Only: false });
-  server.on('message', (datagram, rinfo) => server.send(datagram, rinfo.port, rinfo.address));
+  const answers = answerer(server, sending);
+  server.on('message', (datagram, rinfo) => answers.send(datagram, rinfo));
   await new Promise<void>((resolve) => server.bind(0, '::', resolve));
   try {
     const result = await generate({
@@ -56,8 +73,9 @@ export async function benchEcho(clients = 100, seconds = 5): Promise<LoadResult>
       durationMs: seconds * 1000,
       prefix: 'echo-',
     });
-    return summarise('echo (ceiling)', clients, result);
+    return summarise(ECHO_NAMES[sending], clients, result);
   } finally {
+    answers.close();
     server.close();
   }
 }
@@ -66,9 +84,11 @@ export async function benchEcho(clients = 100, seconds = 5): Promise<LoadResult>
  * The floor under any LwM2M server on this machine: a bare CoAP responder (our message
  * codec and node:dgram, nothing else) answering the register generator's POSTs with 2.01 and a
  * Location-Path and its DELETEs with 2.02. No parsing of the registration, no store, no events.
+ * It sends its answers batched, as lwm2m-hub does.
  */
 export async function benchBareCoap(clients = 100, seconds = 5): Promise<LoadResult> {
   const server = createSocket({ type: 'udp6', ipv6Only: false });
+  const answers = answerer(server, 'batched');
   let next = 0;
   server.on('message', (datagram, rinfo) => {
     const decoded = decodeMessage(datagram);
@@ -77,13 +97,14 @@ export async function benchBareCoap(clients = 100, seconds = 5): Promise<LoadRes
     const created = code === Method.POST;
     const options = created ? [stringOption(OptionNumber.LOCATION_PATH, 'rd'), stringOption(OptionNumber.LOCATION_PATH, String(++next))] : [];
     const reply = encodeMessage({ type: MessageType.ACK, code: created ? ResponseCode.CREATED : ResponseCode.DELETED, messageId, token, options, payload: Buffer.alloc(0) });
-    server.send(reply, rinfo.port, rinfo.address);
+    answers.send(reply, rinfo);
   });
   await new Promise<void>((resolve) => server.bind(0, '::', resolve));
   try {
     const result = await generate({ scenario: 'register', host: '::1', port: server.address().port, clients, durationMs: seconds * 1000, prefix: 'bare-' });
     return summarise('bare CoAP responder pairs', clients, result);
   } finally {
+    answers.close();
     server.close();
   }
 }

@@ -23,6 +23,7 @@ import { benchNotifyMqtt, formatMqttResult } from './mqtt.js';
 import { benchApiRead, benchPeerRead, benchPeerRegister, formatReadResult } from './peer.js';
 import { benchScale, formatScaleResult } from './scale.js';
 import { benchSenmlCbor } from './senml.js';
+import { median } from './stats.js';
 import { benchStores, formatStoreResult } from './store.js';
 
 /** A scenario's printed lines and its named figures (for the JSON summary and --compare). */
@@ -51,6 +52,7 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
     }
     const [ceiling, bare, register, peer] = [best(runs.ceiling), best(runs.bare), best(runs.register), best(runs.peer)];
     // A register+deregister pair is two request/response exchanges.
+    const shares = roundShares(runs.ceiling, runs.register, 2);
     return {
       lines: [
         `  best of ${rounds} interleaved rounds of ${seconds} s each; the rounds spanned: ${Object.entries(runs).map(([name, results]) => `${name} ${spread(results)}`).join(', ')}`,
@@ -58,9 +60,11 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
         formatLoadResult(bare, ceiling, 2),
         formatLoadResult(register, ceiling, 2, peer),
         formatLoadResult(peer, ceiling, 2),
+        `  register round by round, as a share of the same round's ceiling: median ${shares.median.toFixed(0)} % (${shares.low.toFixed(0)}–${shares.high.toFixed(0)} %)`,
       ],
       figures: {
         ...ceilingFigures(runs.ceiling),
+        'register.percentOfCeiling.roundMedian': shares.median,
         'bare.pairsPerSecond': bare.perSecond,
         'bare.percentOfCeiling': (100 * 2 * bare.perSecond) / ceiling.perSecond,
         'peer.register.pairsPerSecond': peer.perSecond,
@@ -185,6 +189,18 @@ function best(results: readonly LoadResult[]): LoadResult {
  */
 async function ceilingRound(clients: number, seconds: number, into: LoadResult[]): Promise<void> {
   into.push(await benchEcho(clients, seconds, 'at once'), await benchEcho(clients, seconds, 'batched'));
+}
+
+/**
+ * Each round's result as a share of that round's own ceiling (the better of its two echoes), run
+ * seconds before it. The best rounds of two servers can fall in different spells of this VM's
+ * drifting speed; within a round, both sides of the ratio share the spell.
+ */
+function roundShares(echoes: readonly LoadResult[], results: readonly LoadResult[], exchangesPerUnit: number): { median: number; low: number; high: number } {
+  const shares = results
+    .map((r, round) => (100 * exchangesPerUnit * r.perSecond) / best(echoes.slice(2 * round, 2 * round + 2)).perSecond)
+    .sort((a, b) => a - b);
+  return { median: median(shares), low: shares[0] ?? 0, high: shares.at(-1) ?? 0 };
 }
 
 /** The best round of each echo; the better one, the ceiling, is marked. */

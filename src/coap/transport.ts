@@ -127,7 +127,7 @@ export class BatchedSender {
     const count = this.datagrams.length;
     for (let i = 0; i < count; i++) {
       try {
-        this.socket.send(this.datagrams[i] as Buffer, this.ports[i], this.addresses[i], this.afterSend);
+        this.socket.send(this.datagrams[i] as Buffer, this.ports[i] as number, this.addresses[i] as string, this.afterSend);
       } catch (error) {
         // A send that throws (a closed socket) must not drop the datagrams after it.
         this.afterSend(error as Error);

@@ -23,5 +23,8 @@ describe('npm run bench', () => {
     expect(stdout).toMatch(/bare CoAP responder pairs .* \/s/);
     expect(stdout).toMatch(/bursts, QoS 0 .* notifications\/s .* % of the ceiling/);
     expect(stdout).toMatch(/% of the ceiling/);
+    expect(stdout).toMatch(/echo, answers at once .* \/s/);
+    expect(stdout).toMatch(/echo, answers batched .* \/s/);
+    expect(stdout).toMatch(/register round by round, as a share of the same round's ceiling: median \d+ %/);
   }, 360_000);
 });

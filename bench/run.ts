@@ -115,7 +115,7 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
     const share = (100 * burst.perSecond) / ceiling.perSecond;
     return {
       lines: [
-        `  best of ${rounds} rounds of bursts and ${echoes.length / 2} of the ceiling, interleaved; the rounds spanned: ceiling ${spread(echoes)}, bursts ${spread(burst.rounds ?? [burst])}`,
+        `  best of ${rounds} rounds of bursts and ${echoes.length / SENDINGS.length} of the ceiling, interleaved; the rounds spanned: ceiling ${spread(echoes)}, bursts ${spread(burst.rounds ?? [burst])}`,
         ...ceilingLines(echoes),
         `${formatMqttResult(burst, 'bursts, QoS 0', { latency: false })}  ${share.toFixed(0)} % of the ceiling`,
         formatMqttResult(q0, `steady ${half}/s, QoS 0`),
@@ -182,13 +182,21 @@ function best(results: readonly LoadResult[]): LoadResult {
   return results.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
 }
 
+/** The echo's ways of answering, each run once per ceiling round, in this order. */
+const SENDINGS: readonly Sending[] = ['at once', 'batched'];
+
 /**
  * One round of the ceiling: the echo answering each datagram at once, then batched as lwm2m-hub
  * answers (bench/load.ts, Sending). The ceiling is the best round of either: the most a Node
  * process serves on this machine, however it hands its answers to the socket.
  */
 async function ceilingRound(clients: number, seconds: number, into: LoadResult[]): Promise<void> {
-  into.push(await benchEcho(clients, seconds, 'at once'), await benchEcho(clients, seconds, 'batched'));
+  for (const sending of SENDINGS) into.push(await benchEcho(clients, seconds, sending));
+}
+
+/** The best round of each way of answering. */
+function bestOfEachEcho(echoes: readonly LoadResult[]): Map<Sending, LoadResult> {
+  return new Map(SENDINGS.map((sending) => [sending, best(echoes.filter((e) => e.scenario === ECHO_NAMES[sending]))]));
 }
 
 /**
@@ -198,7 +206,7 @@ async function ceilingRound(clients: number, seconds: number, into: LoadResult[]
  */
 function roundShares(echoes: readonly LoadResult[], results: readonly LoadResult[], exchangesPerUnit: number): { median: number; low: number; high: number } {
   const shares = results
-    .map((r, round) => (100 * exchangesPerUnit * r.perSecond) / best(echoes.slice(2 * round, 2 * round + 2)).perSecond)
+    .map((r, round) => (100 * exchangesPerUnit * r.perSecond) / best(echoes.slice(SENDINGS.length * round, SENDINGS.length * (round + 1))).perSecond)
     .sort((a, b) => a - b);
   return { median: median(shares), low: shares[0] ?? 0, high: shares.at(-1) ?? 0 };
 }
@@ -206,18 +214,15 @@ function roundShares(echoes: readonly LoadResult[], results: readonly LoadResult
 /** The best round of each echo; the better one, the ceiling, is marked. */
 function ceilingLines(echoes: readonly LoadResult[]): string[] {
   const ceiling = best(echoes);
-  return [...new Set(echoes.map((r) => r.scenario))].map((name) => {
-    const r = best(echoes.filter((e) => e.scenario === name));
-    return `${formatLoadResult(r)}${r === ceiling ? '  ← the ceiling' : ''}`;
-  });
+  return [...bestOfEachEcho(echoes).values()].map((r) => `${formatLoadResult(r)}${r === ceiling ? '  ← the ceiling' : ''}`);
 }
 
 function ceilingFigures(echoes: readonly LoadResult[]): Record<string, number> {
-  const of = (sending: Sending) => best(echoes.filter((e) => e.scenario === ECHO_NAMES[sending])).perSecond;
+  const each = bestOfEachEcho(echoes);
   return {
     'echo.exchangesPerSecond': best(echoes).perSecond,
-    'echo.atOnce.exchangesPerSecond': of('at once'),
-    'echo.batched.exchangesPerSecond': of('batched'),
+    'echo.atOnce.exchangesPerSecond': each.get('at once')?.perSecond ?? 0,
+    'echo.batched.exchangesPerSecond': each.get('batched')?.perSecond ?? 0,
   };
 }
 

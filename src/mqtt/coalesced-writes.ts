@@ -1,0 +1,35 @@
+/**
+ * One write to a subscriber's socket per event-loop turn, not one per MQTT packet.
+ *
+ * Aedes hands each delivery to the socket in a setImmediate of its own, and mqtt-packet corks
+ * the socket only until the next tick, which Node runs between two immediates: so every packet
+ * was a writev of its own (measured: 70 002 writevs for 69 000 notifications). On loopback, and
+ * in a VM, the cost of a write is mostly waking the reader, not copying bytes; the writevs were
+ * 31 % of the hub's busy time when notifications were paced at 12 000/s.
+ */
+import type { Writable } from 'node:stream';
+
+/**
+ * Corks `stream` at its first write of a turn and uncorks it once the turn's immediates have
+ * run (setImmediate scheduled from an immediate runs in the next turn), so that what Aedes writes
+ * in one turn leaves in one writev. An idle stream sends in the next turn, not later.
+ *
+ * Back-pressure is unchanged: a corked write still returns false once the buffer passes the
+ * high-water mark, and 'drain' follows the uncorked writev. `end()` uncorks by itself.
+ */
+export function coalesceWrites(stream: Writable): void {
+  const write = stream.write;
+  let held = false;
+  const release = () => {
+    held = false;
+    stream.uncork();
+  };
+  stream.write = function coalescedWrite(this: Writable, ...args: Parameters<Writable['write']>): boolean {
+    if (!held && !stream.writableEnded && !stream.destroyed) {
+      held = true;
+      stream.cork();
+      setImmediate(release);
+    }
+    return write.apply(this, args);
+  } as Writable['write'];
+}

@@ -57,25 +57,28 @@ export function createDefaultLayout(options: DefaultLayoutOptions): TopicLayout 
     fromStore: true,
   });
 
-  const valueMessages = (registration: Registration, source: ValueSource, values: { path: Lwm2mPath; value: Lwm2mValue; time?: number }[], time: number, model: ModelProvider) =>
-    values.flatMap(({ path, value, time: recordTime }) => {
-      const payload = JSON.stringify({
-        value: valueToJson(value),
-        type: value.type,
-        time: isoTime(recordTime !== undefined ? recordTime * 1000 : time),
-        source,
-      });
-      const messages: OutgoingMessage[] = [{ topic: `${base(registration.endpoint)}${formatPath(path)}`, payload, retain: true }];
+  /** The value JSON written out rather than built as an object and stringified: this runs for every value that reaches MQTT. */
+  const valuePayload = (value: Lwm2mValue, time: number, source: ValueSource): string =>
+    // type and source are fixed identifiers and an ISO time has nothing to escape; the value is stringified.
+    `{"value":${JSON.stringify(valueToJson(value))},"type":"${value.type}","time":"${isoTime(time)}","source":"${source}"}`;
+
+  const valueMessages = (registration: Registration, source: ValueSource, values: { path: Lwm2mPath; value: Lwm2mValue; time?: number }[], time: number, model: ModelProvider) => {
+    const endpointTopic = base(registration.endpoint);
+    const messages: OutgoingMessage[] = [];
+    for (const { path, value, time: recordTime } of values) {
+      const payload = valuePayload(value, recordTime !== undefined ? recordTime * 1000 : time, source);
+      messages.push({ topic: endpointTopic + formatPath(path), payload, retain: true });
       if (options.names) {
         const object = model.getObject(path[0] as number);
         const resource = object?.resources.get(path[2] as number);
         if (object && resource) {
           const named = [slug(object.name), path[1], slug(resource.name), ...path.slice(3)].join('/');
-          messages.push({ topic: `${base(registration.endpoint)}/${named}`, payload, retain: true });
+          messages.push({ topic: `${endpointTopic}/${named}`, payload, retain: true });
         }
       }
-      return messages;
-    });
+    }
+    return messages;
+  };
 
   return {
     commandFilters: () => [`${prefix}/+/cmd`],

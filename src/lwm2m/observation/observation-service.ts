@@ -165,17 +165,18 @@ export class ObservationService {
       this.remove(observation.id, 'registration gone');
       return false;
     }
-    const context = { endpoint: observation.endpoint, path: formatPath(observation.path), code: formatCode(response.code) };
+    // Built only for the log lines below: the common case, a fresh value, logs nothing.
+    const context = () => ({ endpoint: observation.endpoint, path: formatPath(observation.path), code: formatCode(response.code) });
     const sequence = getUintOption(response.options, OptionNumber.OBSERVE);
     // RFC 7641 §3.2: an error response, or a response without Observe, ends the observation.
     if (!isSuccessCode(response.code) || sequence === undefined) {
       this.remove(observation.id, `device answered ${formatCode(response.code)}`, registration);
-      this.options.logger.info(context, 'observation ended by the device');
+      this.options.logger.info(context(), 'observation ended by the device');
       return true;
     }
     const receivedAt = this.now();
     if (!takeInOrder(observation, sequence, receivedAt)) {
-      this.options.logger.debug({ ...context, sequence, last: observation.lastSequence }, 'stale notification dropped');
+      this.options.logger.debug({ ...context(), sequence, last: observation.lastSequence }, 'stale notification dropped');
       return true;
     }
     this.publish(registration, observation, response, receivedAt);

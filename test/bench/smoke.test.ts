@@ -26,5 +26,6 @@ describe('npm run bench', () => {
     expect(stdout).toMatch(/echo, answers at once .* \/s/);
     expect(stdout).toMatch(/echo, answers batched .* \/s/);
     expect(stdout).toMatch(/register round by round, as a share of the same round's ceiling: median \d+ %/);
+    expect(stdout).toMatch(/steady QoS 0 round by round: p99 [\d.]+ ms \(median [\d.]+ ms\)/);
   }, 360_000);
 });

@@ -67,6 +67,8 @@ export interface HubConfig {
   readonly mqttCompat: 'none' | 'emqx';
   /** Messages kept while the external broker is unreachable. */
   readonly mqttBuffer: number;
+  /** QoS of every message the hub publishes; a subscriber gets the lower of this and its own (MQTT 3.1.1 §3.8.4). */
+  readonly mqttQos: 0 | 1;
   /** Paths observed on every registration, or `all-readable`. */
   readonly autoObserve: readonly string[];
 }
@@ -166,6 +168,7 @@ export const OPTIONS = [
   option({ key: 'mqttNames', flag: 'mqtt-names', description: 'also publish values under object and resource names', default: false, schema: flag, switch: true }),
   option({ key: 'mqttCompat', flag: 'mqtt-compat', description: 'topic layout: none (ours) or emqx (EMQX LwM2M gateway)', default: 'none', schema: z.enum(['none', 'emqx'], { error: 'must be none or emqx' }) }),
   option({ key: 'mqttBuffer', flag: 'mqtt-buffer', description: 'messages kept while the external broker is unreachable', default: 10_000, schema: count }),
+  option({ key: 'mqttQos', flag: 'mqtt-qos', description: 'QoS of what the hub publishes: 0, or 1 for delivery acknowledged by each subscriber', default: 0, schema: z.enum(['0', '1'], { error: 'must be 0 or 1' }).transform((v) => (v === '1' ? 1 : 0)) }),
   option({ key: 'autoObserve', flag: 'auto-observe', description: 'paths observed on every registration (comma-separated), or all-readable', default: [], schema: pathList }),
 ] as const;
 

@@ -46,18 +46,21 @@ function toBuffer(payload: string | Buffer): Buffer {
  * in an immediate of its own; the broker's connections gather a turn's writes into one
  * (coalesced-writes.ts), so publishing here at once costs no extra syscalls.
  */
-export function embeddedTransport(aedes: Aedes, logger: Logger): MqttTransport {
+export function embeddedTransport(aedes: Aedes, logger: Logger, qos: 0 | 1 = 0): MqttTransport {
   let published = 0;
   let dropped = 0;
   return {
     publish(message) {
       published++;
-      aedes.publish({ cmd: 'publish', topic: message.topic, payload: toBuffer(message.payload), qos: 0, retain: message.retain, dup: false }, (error?: Error) => {
-        if (error) {
-          dropped++;
-          logger.warn({ err: error, topic: message.topic }, 'MQTT publish failed');
-        }
-      });
+      aedes.publish(
+        { cmd: 'publish', topic: message.topic, payload: toBuffer(message.payload), qos, retain: message.retain, dup: false },
+        (error?: Error) => {
+          if (error) {
+            dropped++;
+            logger.warn({ err: error, topic: message.topic }, 'MQTT publish failed');
+          }
+        },
+      );
     },
     async subscribe(filters, onMessage) {
       for (const filter of filters) {
@@ -89,7 +92,7 @@ const MAX_RECONNECT_MS = 30_000;
  */
 export async function externalTransport(
   url: string,
-  options: { bufferSize: number; logger: Logger; clientId?: string },
+  options: { bufferSize: number; logger: Logger; clientId?: string; qos?: 0 | 1 },
 ): Promise<MqttTransport> {
   const { logger } = options;
   const clientOptions: IClientOptions = {
@@ -113,7 +116,11 @@ export async function externalTransport(
     client.publish(
       message.topic,
       Buffer.from(message.payload),
-      { qos: 0, retain: message.retain, ...(message.correlationData ? { properties: { correlationData: message.correlationData } } : {}) },
+      {
+        qos: options.qos ?? 0,
+        retain: message.retain,
+        ...(message.correlationData ? { properties: { correlationData: message.correlationData } } : {}),
+      },
       (error) => {
         if (error) {
           dropped++;

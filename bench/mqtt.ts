@@ -66,7 +66,8 @@ export async function benchNotifyMqtt(
   // Each phase of the bench runs a hub of its own in this process: what the previous ones left
   // is collected now rather than by an old-space collection in the middle of this one.
   (globalThis as { gc?: () => void }).gc?.();
-  const hub = await startTestHub({ autoObserve: ['/3303/0/5700'] });
+  // The hub publishes at the subscriber's QoS: at QoS 1 each value is acknowledged by the subscriber.
+  const hub = await startTestHub({ autoObserve: ['/3303/0/5700'], mqttQos: options.qos ?? 0 });
   const prefix = 'mq-';
   const shared = new SharedArrayBuffer(clients * Float64Array.BYTES_PER_ELEMENT);
   const counterBuffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);

@@ -158,7 +158,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
         auth: config.mqttAuth,
         prefix: config.mqttPrefix,
       });
-      running.transport = embeddedTransport(running.broker.aedes, logger, config.mqttQos);
+      running.transport = embeddedTransport(running.broker, logger, config.mqttQos);
       // The embedded broker forgets retained messages on restart; with a data directory we do not.
       if (config.dataDir) running.transport = await withPersistentRetained(running.transport, config.dataDir, logger);
     }

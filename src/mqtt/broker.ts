@@ -9,10 +9,21 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Aedes, type AedesOptions, type AuthenticateError, type Client } from 'aedes';
+import aedesPersistence, { type Packet as AedesPacket } from 'aedes-persistence';
 import type { Logger } from 'pino';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { coalesceWrites } from './coalesced-writes.js';
 import { authenticateUser, mayPublish, maySubscribe, parseMqttAuth, type MqttUser, type MqttUsers } from './auth.js';
+
+/**
+ * Aedes's in-memory persistence as Aedes 1.x uses it: by promises. (The package's declarations
+ * give only the callback form, which waits for a `ready` event that Aedes 1.x never causes, and
+ * call the factory `default`, where the CommonJS module is the factory itself.)
+ */
+interface MemoryPersistence {
+  storeRetained(packet: AedesPacket): Promise<void>;
+}
+const aedesMemoryPersistence = aedesPersistence as unknown as () => MemoryPersistence;
 
 export interface ListenerAddress {
   address: string;
@@ -87,6 +98,11 @@ export interface BrokerStats {
 
 export interface EmbeddedBroker {
   readonly aedes: Aedes;
+  /**
+   * Makes `payload` the retained message of `topic` (an empty payload clears it), without
+   * delivering it: see embeddedTransport for why the two are apart.
+   */
+  retain(topic: string, payload: Buffer, qos: 0 | 1): Promise<void>;
   address(): ListenerAddress;
   /** The MQTT over WebSocket listener, when there is one. */
   wsAddress(): ListenerAddress | undefined;
@@ -137,7 +153,10 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
 
   let droppedMessages = 0;
   const userOf = new WeakMap<Client, MqttUser>();
+  // Aedes's own in-memory persistence, made here so that retain() can store into it.
+  const persistence = aedesMemoryPersistence();
   const aedesOptions: AedesOptions = {
+    persistence,
     concurrency: limits.concurrency,
     queueLimit: limits.queueLimit,
     drainTimeout: limits.drainTimeoutMs,
@@ -311,6 +330,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   };
   return {
     aedes,
+    retain: (topic, payload, qos) =>
+      persistence.storeRetained({ cmd: 'publish', topic, payload, qos, retain: true, dup: false, brokerId: aedes.id, brokerCounter: 0 }),
     address: () => addressOf(tcpServer) ?? { address: options.host, port: options.port },
     wsAddress: () => addressOf(wsServer),
     tlsAddress: () => addressOf(tlsServer),

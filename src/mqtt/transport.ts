@@ -3,7 +3,7 @@
  * external broker reached with MQTT.js. The bridge cannot tell them apart.
  */
 import { Socket } from 'node:net';
-import type { Aedes } from 'aedes';
+import type { EmbeddedBroker } from './broker.js';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { topicMatches } from './topic-filter.js';
@@ -45,22 +45,32 @@ function toBuffer(payload: string | Buffer): Buffer {
  * Publishes into the embedded broker directly, with no network hop. Aedes writes each delivery
  * in an immediate of its own; the broker's connections gather a turn's writes into one
  * (coalesced-writes.ts), so publishing here at once costs no extra syscalls.
+ *
+ * A retained message is stored apart (`retain`) and published without the retain flag, which
+ * changes nothing for subscribers (MQTT 3.1.1 §3.3.1.3: a message that matches an established
+ * subscription goes out with RETAIN 0). Published retained, Aedes stores it first and delivers
+ * it one promise later; a message published right after it without retain (a registration's
+ * event after its registration) was delivered first, and Aedes then dropped the retained one as a
+ * duplicate for every client that had both: it keeps, per client, the highest message number
+ * delivered, and numbers messages as they are published. Stored apart, everything is delivered
+ * in the order it was published.
  */
-export function embeddedTransport(aedes: Aedes, logger: Logger, qos: 0 | 1 = 0): MqttTransport {
+export function embeddedTransport(broker: Pick<EmbeddedBroker, 'aedes' | 'retain'>, logger: Logger, qos: 0 | 1 = 0): MqttTransport {
+  const { aedes } = broker;
   let published = 0;
   let dropped = 0;
+  const failed = (topic: string) => (error?: Error) => {
+    if (error) {
+      dropped++;
+      logger.warn({ err: error, topic }, 'MQTT publish failed');
+    }
+  };
   return {
     publish(message) {
       published++;
-      aedes.publish(
-        { cmd: 'publish', topic: message.topic, payload: toBuffer(message.payload), qos, retain: message.retain, dup: false },
-        (error?: Error) => {
-          if (error) {
-            dropped++;
-            logger.warn({ err: error, topic: message.topic }, 'MQTT publish failed');
-          }
-        },
-      );
+      const payload = toBuffer(message.payload);
+      if (message.retain) broker.retain(message.topic, payload, qos).catch(failed(message.topic));
+      aedes.publish({ cmd: 'publish', topic: message.topic, payload, qos, retain: false, dup: false }, failed(message.topic));
     },
     async subscribe(filters, onMessage) {
       for (const filter of filters) {

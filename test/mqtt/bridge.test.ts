@@ -87,6 +87,21 @@ describe.each(modes)('MQTT bridge with $name', ({ external }) => {
     await Promise.all([late.close(), events.close()]);
   });
 
+  it('gives a subscriber of both topics the registration and the event, live, on register and on deregister', async () => {
+    // The registration is retained and the event is not: Aedes stores a retained message before it
+    // delivers it, and used to drop it as a duplicate once the event published after it had passed it.
+    const both = await Subscriber.connect(url, `lwm2m/${ep('both')}/#`);
+    const sim = await simulator('both');
+    await sim.register();
+    const registration = await both.waitFor((m) => m.topic.endsWith('/registration') && m.payload !== '');
+    expect(JSON.parse(registration.payload)).toMatchObject({ endpoint: ep('both') });
+    await both.waitFor((m) => m.topic.endsWith('/events') && m.payload.includes('"registered"'));
+    await sim.deregister();
+    await both.waitFor((m) => m.topic.endsWith('/registration') && m.payload === '');
+    await both.waitFor((m) => m.topic.endsWith('/events') && m.payload.includes('"deregistered"'));
+    await both.close();
+  });
+
   it('delivers an auto-observed temperature with the documented JSON, by id and by name', async () => {
     const subscriber = await Subscriber.connect(url, `lwm2m/${ep('temp')}/#`);
     const sim = await simulator('temp');

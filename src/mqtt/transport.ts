@@ -69,8 +69,9 @@ export function embeddedTransport(broker: Pick<EmbeddedBroker, 'aedes' | 'retain
     publish(message) {
       published++;
       const payload = toBuffer(message.payload);
-      if (message.retain) broker.retain(message.topic, payload, qos).catch(failed(message.topic));
-      aedes.publish({ cmd: 'publish', topic: message.topic, payload, qos, retain: false, dup: false }, failed(message.topic));
+      const done = failed(message.topic);
+      if (message.retain) broker.retain(message.topic, payload, qos).catch(done);
+      aedes.publish({ cmd: 'publish', topic: message.topic, payload, qos, retain: false, dup: false }, done);
     },
     async subscribe(filters, onMessage) {
       for (const filter of filters) {

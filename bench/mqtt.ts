@@ -189,6 +189,11 @@ function mainThreadCpuMs(): number | undefined {
   }
 }
 
+/** The median of the rounds' p99 (a single run's own p99). */
+export function roundMedianP99(r: MqttBenchResult): number {
+  return median((r.rounds ?? [r]).map((round) => round.p99Ms).sort((a, b) => a - b));
+}
+
 /** Steady rounds one by one: each round's p99 and the hub thread's share of a core, and the median p99. */
 export function formatSteadyRounds(r: MqttBenchResult, label: string): string {
   const rounds = r.rounds ?? [r];
@@ -196,7 +201,7 @@ export function formatSteadyRounds(r: MqttBenchResult, label: string): string {
   const cpu = rounds.every((round) => round.hubThreadPercent !== undefined)
     ? `; hub thread ${rounds.map((round) => (round.hubThreadPercent as number).toFixed(0)).join(', ')} % of a core`
     : '';
-  return `  ${label} round by round: p99 ${p99s} ms (median ${median(rounds.map((round) => round.p99Ms).sort((a, b) => a - b)).toFixed(1)} ms)${cpu}`;
+  return `  ${label} round by round: p99 ${p99s} ms (median ${roundMedianP99(r).toFixed(1)} ms)${cpu}`;
 }
 
 /**

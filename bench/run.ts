@@ -19,7 +19,7 @@ import { benchTlv, formatResult, type BenchResult } from './codecs.js';
 import { benchDtls, formatDtlsResult } from './dtls.js';
 import { benchNotifySse, benchRestRead, formatDeviceResult } from './device.js';
 import { benchBareCoap, benchEcho, benchRegister, benchUpdate, ECHO_NAMES, formatLoadResult, type LoadResult, type Sending } from './load.js';
-import { benchNotifyMqtt, formatMqttResult, formatSteadyRounds, type MqttBenchResult } from './mqtt.js';
+import { benchNotifyMqtt, formatMqttResult, formatSteadyRounds, roundMedianP99 } from './mqtt.js';
 import { benchApiRead, benchPeerRead, benchPeerRegister, formatReadResult } from './peer.js';
 import { benchScale, formatScaleResult } from './scale.js';
 import { benchSenmlCbor } from './senml.js';
@@ -113,7 +113,6 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
     const half = Math.max(10, Math.round(burst.perSecond / 2));
     const q0 = await benchNotifyMqtt(clients, steadySeconds, say, { rate: half, qos: 0, rounds: steadyRounds });
     const q1 = await benchNotifyMqtt(clients, steadySeconds, say, { rate: half, qos: 1, rounds: steadyRounds });
-    const roundMedian = (r: MqttBenchResult) => median((r.rounds ?? [r]).map((round) => round.p99Ms).sort((a, b) => a - b));
     // A notification is one datagram in, where an echo exchange is one in and one out: counted as one exchange.
     const share = (100 * burst.perSecond) / ceiling.perSecond;
     return {
@@ -130,7 +129,7 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
         'notify.perSecond': burst.perSecond,
         'notify.percentOfCeiling': share,
         'notify.halfRate.qos0.p99Ms': q0.p99Ms,
-        'notify.halfRate.qos0.p99Ms.roundMedian': roundMedian(q0),
+        'notify.halfRate.qos0.p99Ms.roundMedian': roundMedianP99(q0),
         ...(q0.hubThreadPercent !== undefined ? { 'notify.halfRate.qos0.hubThreadPercent': q0.hubThreadPercent } : {}),
         'notify.halfRate.qos1.p99Ms': q1.p99Ms,
         'notify.halfRate.qos0.warmUpP99Ms': q0.warmUp?.p99Ms ?? 0,

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { NotifyWorkerCommand, NotifyWorkerData, NotifyWorkerEvent } from './notify-worker.js';
 import type { SubscriberCommand, SubscriberEvent, SubscriberWorkerData } from './subscriber-worker.js';
 import { startTestHub } from '../test/support/hub.js';
-import { median, percentile } from './stats.js';
+import { median } from './stats.js';
 import { nextEvent } from './workers.js';
 
 export interface MqttBenchResult {
@@ -103,8 +103,8 @@ export async function benchNotifyMqtt(
       worker.postMessage({ type: 'paced', rate: options.rate, durationMs: WARM_UP_SECONDS * 1000 } satisfies NotifyWorkerCommand);
       await next('paced-done');
       subscriber.postMessage({ type: 'report' } satisfies SubscriberCommand);
-      const latencies = (await fromSubscriber('report')).latencies.sort((a, b) => a - b);
-      warmUp = { seconds: WARM_UP_SECONDS, p99Ms: percentile(latencies, 99), maxMs: latencies.at(-1) ?? 0 };
+      const latencies = await fromSubscriber('report');
+      warmUp = { seconds: WARM_UP_SECONDS, p99Ms: latencies.p99Ms, maxMs: latencies.maxMs };
     }
     // One measured run: paced for `seconds`, or closed-loop bursts until `seconds` have passed.
     const measure = async (): Promise<MqttBenchResult> => {
@@ -142,15 +142,15 @@ export async function benchNotifyMqtt(
       await new Promise((r) => setTimeout(r, 200));
       const received = count() - receivedBefore;
       subscriber.postMessage({ type: 'report' } satisfies SubscriberCommand);
-      const latencies = (await fromSubscriber('report')).latencies.sort((a, b) => a - b);
+      const latencies = await fromSubscriber('report');
       return {
         clients,
         seconds: elapsed,
         received,
         perSecond: received / elapsed,
-        p50Ms: percentile(latencies, 50),
-        p99Ms: percentile(latencies, 99),
-        maxMs: latencies.at(-1) ?? 0,
+        p50Ms: latencies.p50Ms,
+        p99Ms: latencies.p99Ms,
+        maxMs: latencies.maxMs,
         loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
         loopDelayMaxMs: loopDelay.max / 1e6,
         ...(cpuBefore !== undefined && cpuAfter !== undefined ? { hubThreadPercent: (cpuAfter - cpuBefore) / (elapsed * 10) } : {}),

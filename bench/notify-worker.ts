@@ -9,8 +9,12 @@
  * core per notification. On two cores that left the hub a fraction of one and measured the
  * generator, not the hub. Here a notification is one encode of a small header and one send.
  *
- * It stamps in the shared array the time (absolute ms) each client's latest notification left
- * its socket, which the subscriber reads when the value arrives.
+ * Every notification carries the number of its cycle (one notification per client) as its value,
+ * and the time (absolute ms) it left its socket is stamped in the shared array under its client
+ * and cycle; the subscriber reads the value from the MQTT payload and finds the stamp. With one
+ * stamp per client, a value delayed by more than a client's period (37 ms at 27 000/s over 1000
+ * clients) was timed from the client's next notification: the measured latency could not exceed
+ * that period, whatever the delay.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -26,11 +30,13 @@ export interface NotifyWorkerData {
   readonly serverPort: number;
   readonly count: number;
   readonly prefix: string;
+  /** Float64 send times, `stampSlots` per client: client i's notification of cycle c at i * stampSlots + c % stampSlots. */
   readonly sentAt: SharedArrayBuffer;
+  readonly stampSlots: number;
 }
 
-/** `round`: every client notifies `value` once; `paced`: notifications at `rate` per second, round-robin. */
-export type NotifyWorkerCommand = { type: 'round'; value: number } | { type: 'paced'; rate: number; durationMs: number } | { type: 'stop' };
+/** `round`: every client notifies once; `paced`: notifications at `rate` per second, round-robin. */
+export type NotifyWorkerCommand = { type: 'round' } | { type: 'paced'; rate: number; durationMs: number } | { type: 'stop' };
 export type NotifyWorkerEvent =
   | { type: 'progress'; registered: number }
   | { type: 'ready' }
@@ -85,8 +91,8 @@ class LeanClient {
     return decoded?.ok === true && decoded.message.code === ResponseCode.CREATED;
   }
 
-  /** A NON notification of `value`; false before the hub observes. */
-  notify(value: number): boolean {
+  /** A NON notification of its `cycle` (the value sent); false before the hub observes. */
+  notify(cycle: number): boolean {
     if (!this.token) return false;
     this.sequence = (this.sequence + 1) & 0xffffff;
     const datagram = encodeMessage({
@@ -95,9 +101,9 @@ class LeanClient {
       messageId: this.nextMessageId(),
       token: this.token,
       options: [uintOption(OptionNumber.OBSERVE, this.sequence), uintOption(OptionNumber.CONTENT_FORMAT, ContentFormat.SENML_CBOR)],
-      payload: body(value),
+      payload: body(cycle + 0.5),
     });
-    this.sentAt[this.index] = now();
+    this.sentAt[this.index * this.data.stampSlots + (cycle % this.data.stampSlots)] = now();
     this.socket.send(datagram, this.data.serverPort, '::1');
     return true;
   }
@@ -155,16 +161,18 @@ async function main(): Promise<void> {
     if (registered % 250 === 0 || registered === clients.length) port.postMessage({ type: 'progress', registered } satisfies NotifyWorkerEvent);
   }
   port.postMessage({ type: 'ready' } satisfies NotifyWorkerEvent);
+  // Cycles go on counting across commands, so that a stamp is only overwritten stampSlots cycles later.
+  let cycle = 0;
   port.on('message', (command: NotifyWorkerCommand) => {
     if (command.type === 'round') {
-      for (const client of clients) client.notify(command.value);
+      cycle++;
+      for (const client of clients) client.notify(cycle);
       port.postMessage({ type: 'round-sent' } satisfies NotifyWorkerEvent);
     } else if (command.type === 'paced') {
       // Notifications spread evenly in time across the clients, round-robin: a steady load at `rate`.
       const started = performance.now();
       const catchUpPerTick = Math.max(1, Math.ceil((command.rate * CATCH_UP_WINDOW_MS) / 1000));
       let sent = 0;
-      let value = 0;
       const tick = () => {
         const elapsed = performance.now() - started;
         if (elapsed >= command.durationMs) {
@@ -176,8 +184,8 @@ async function main(): Promise<void> {
         // moment), it catches up a few milliseconds' worth per tick rather than in one burst of hundreds.
         for (let n = 0; sent < due && n < catchUpPerTick; sent++, n++) {
           const i = sent % clients.length;
-          if (i === 0) value++;
-          clients[i]?.notify(value + 0.5);
+          if (i === 0) cycle++;
+          clients[i]?.notify(cycle);
         }
         setTimeout(tick, 1);
       };

@@ -1,7 +1,7 @@
 /**
- * An MQTT subscriber in a worker thread: counts values and measures their latency
- * from the simulated device's setValue (shared array of absolute times), so that
- * the main thread runs the hub alone.
+ * An MQTT subscriber in a worker thread: counts values and measures their latency from the time
+ * the notification left its client (bench/notify-worker.ts stamps it in a shared array, under the
+ * client and the cycle the value carries), so that the main thread runs the hub alone.
  *
  * The latencies stay here: a round's report is three figures, not the round's hundred thousand
  * samples. Sent to the main thread, the samples became garbage in the hub's heap, and the hub
@@ -16,7 +16,9 @@ export interface SubscriberWorkerData {
   readonly url: string;
   readonly filter: string;
   readonly prefix: string;
+  /** Send times, as NotifyWorkerData's. */
   readonly sentAt: SharedArrayBuffer;
+  readonly stampSlots: number;
   /** Int32 counter of received messages, readable by the main thread without messages. */
   readonly counter: SharedArrayBuffer;
   readonly qos: 0 | 1;
@@ -64,9 +66,11 @@ async function main(): Promise<void> {
   const counter = new Int32Array(data.counter);
   const latencies = new LatencySamples();
   const client = await mqtt.connectAsync(data.url);
-  client.on('message', (topic) => {
+  client.on('message', (topic, payload) => {
     Atomics.add(counter, 0, 1);
-    const t0 = sentAt[Number(topic.split('/')[1]?.slice(data.prefix.length))];
+    const index = Number(topic.split('/')[1]?.slice(data.prefix.length));
+    const cycle = Math.floor((JSON.parse(payload.toString()) as { value: number }).value);
+    const t0 = sentAt[index * data.stampSlots + (cycle % data.stampSlots)];
     if (t0) latencies.add(performance.timeOrigin + performance.now() - t0);
   });
   await client.subscribeAsync(data.filter, { qos: data.qos });

@@ -4,7 +4,7 @@
  * --compare flags every figure more than 10 % worse than bench/results/baseline.json.
  * --quick runs each scenario with tiny N (the smoke run `npm test` does); --profile
  * writes a CPU profile of this process (the server side) per scenario to bench/results/.
- * Scenarios: register, update, read, notify, scale, codecs (default), and notify-sse, store, blockwise, dtls.
+ * Scenarios: register, update, read, notify, scale, codecs (default), and notify-sse, store, blockwise, dtls, drift.
  * register and read also run lwm2m-node-lib (the peer) under the same load and print the ratio;
  * register also runs a bare CoAP responder (codec and socket only): the most any LwM2M server
  * could reach under this generator on this machine. The ceiling is an echo, answering at once
@@ -16,6 +16,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchBlockwise, formatBlockwiseResult } from './blockwise.js';
 import { benchTlv, formatResult, type BenchResult } from './codecs.js';
+import { benchDrift, formatDriftResult } from './drift.js';
 import { benchDtls, formatDtlsResult } from './dtls.js';
 import { benchNotifySse, benchRestRead, formatDeviceResult } from './device.js';
 import { benchBareCoap, benchEcho, benchRegister, benchUpdate, ECHO_NAMES, formatLoadResult, type LoadResult, type Sending } from './load.js';
@@ -147,6 +148,14 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
         'scale.restartMs': r.restartMs,
         'scale.processRestartMs': r.processRestartMs,
       },
+    };
+  },
+  drift: async () => {
+    const r = benchDrift(quick ? 1 : 60);
+    return {
+      lines: [formatDriftResult(r)],
+      // A property of the machine, not of the hub: printed and kept, never compared.
+      figures: { 'machine.drift.p10OfBest': r.p10OfBest, 'machine.drift.slowShare': r.slowShare },
     };
   },
   codecs: async () => {
@@ -292,7 +301,7 @@ if (flags.has('--compare')) {
     let worse = 0;
     for (const [name, value] of Object.entries(summary.figures)) {
       const before = baseline.figures[name];
-      if (before === undefined || before === 0) continue;
+      if (before === undefined || before === 0 || name.startsWith('machine.')) continue;
       const change = (value - before) / Math.abs(before);
       const regression = higherIsBetter(name) ? change < -0.1 : change > 0.1;
       if (regression) worse++;

@@ -13,11 +13,12 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 describe('npm run bench', () => {
   it('runs every scenario with tiny N', async () => {
     await run('npx', ['tsc', '-p', 'tsconfig.json', '--outDir', 'dist-bench'], { cwd: root, timeout: 170_000 });
-    const { stdout } = await run(process.execPath, ['--expose-gc', 'dist-bench/bench/run.js', '--quick', 'register', 'update', 'read', 'notify', 'scale', 'codecs', 'notify-sse', 'store', 'blockwise', 'dtls'], {
+    const { stdout } = await run(process.execPath, ['--expose-gc', 'dist-bench/bench/run.js', '--quick', 'drift', 'register', 'update', 'read', 'notify', 'scale', 'codecs', 'notify-sse', 'store', 'blockwise', 'dtls'], {
       cwd: root,
       timeout: 170_000,
     });
-    for (const scenario of ['register', 'update', 'read', 'notify', 'scale', 'codecs', 'notify-sse', 'store', 'blockwise', 'dtls']) expect(stdout).toContain(`## ${scenario}`);
+    for (const scenario of ['drift', 'register', 'update', 'read', 'notify', 'scale', 'codecs', 'notify-sse', 'store', 'blockwise', 'dtls']) expect(stdout).toContain(`## ${scenario}`);
+    expect(stdout).toMatch(/drift .* slices of 250 ms: p10 \d+ %, median \d+ %/);
     expect(stdout).toMatch(/DTLS handshakes .* \/s/);
     expect(stdout).toMatch(/register\+deregister pairs .* \/s/);
     expect(stdout).toMatch(/bare CoAP responder pairs .* \/s/);

@@ -195,6 +195,15 @@ function mainThreadCpuMs(): number | undefined {
   }
 }
 
+/**
+ * The hub thread's time per notification. At a given rate its share of a core moves with the
+ * machine's spells; this compares across rates: a steady round that cost well above the bursts'
+ * figure ran in a slower spell than they did, at a larger share of what the hub could then serve.
+ */
+function hubMicrosPerNotification(r: MqttBenchResult): number {
+  return ((r.hubThreadPercent ?? 0) * 10_000) / r.perSecond;
+}
+
 /** The median of the rounds' p99 (a single run's own p99). */
 export function roundMedianP99(r: MqttBenchResult): number {
   return median((r.rounds ?? [r]).map((round) => round.p99Ms).sort((a, b) => a - b));
@@ -205,7 +214,7 @@ export function formatSteadyRounds(r: MqttBenchResult, label: string): string {
   const rounds = r.rounds ?? [r];
   const p99s = rounds.map((round) => round.p99Ms.toFixed(1)).join(', ');
   const cpu = rounds.every((round) => round.hubThreadPercent !== undefined)
-    ? `; hub thread ${rounds.map((round) => (round.hubThreadPercent as number).toFixed(0)).join(', ')} % of a core`
+    ? `; hub thread ${rounds.map((round) => (round.hubThreadPercent as number).toFixed(0)).join(', ')} % of a core (${rounds.map((round) => hubMicrosPerNotification(round).toFixed(0)).join(', ')} µs a notification)`
     : '';
   return `  ${label} round by round: p99 ${p99s} ms (median ${roundMedianP99(r).toFixed(1)} ms)${cpu}`;
 }
@@ -216,7 +225,7 @@ export function formatSteadyRounds(r: MqttBenchResult, label: string): string {
  */
 export function formatMqttResult(r: MqttBenchResult, label = 'notify-mqtt', { latency = true } = {}): string {
   const latencies = latency ? `  p50 ${r.p50Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms  max ${r.maxMs.toFixed(1)} ms` : '';
-  const hubThread = r.hubThreadPercent === undefined ? '' : `  hub thread ${r.hubThreadPercent.toFixed(0)} % of a core`;
+  const hubThread = r.hubThreadPercent === undefined ? '' : `  hub thread ${r.hubThreadPercent.toFixed(0)} % of a core, ${hubMicrosPerNotification(r).toFixed(0)} µs a notification`;
   const warmUp = r.warmUp ? `  (the ${r.warmUp.seconds} s of warm-up before, not counted: p99 ${r.warmUp.p99Ms.toFixed(1)} ms, max ${r.warmUp.maxMs.toFixed(1)} ms)` : '';
   return `${label.padEnd(24)} ${String(r.clients).padStart(5)} clients  ${Math.round(r.perSecond).toLocaleString('en-US').padStart(8)} notifications/s  (${r.received} in ${r.seconds.toFixed(1)} s)${latencies}  event-loop delay p99 ${r.loopDelayP99Ms.toFixed(1)} ms max ${r.loopDelayMaxMs.toFixed(1)} ms${hubThread}${warmUp}`;
 }

@@ -11,7 +11,7 @@
  * best burst rate, can land in a spell where that rate is all the hub can serve. The spells come and go over tens of minutes: four runs of 20 s,
  * at the start of four full runs, found none, though each of those runs had some.
  */
-import { percentile } from './stats.js';
+import { median, percentile } from './stats.js';
 
 export interface DriftResult {
   readonly seconds: number;
@@ -62,7 +62,7 @@ export function benchDrift(seconds: number): DriftResult {
     slices: speeds.length,
     bestPerSecond: best,
     p10OfBest: percentile(sorted, 10) / best,
-    medianOfBest: percentile(sorted, 50) / best,
+    medianOfBest: median(sorted) / best,
     slowShare: speeds.filter((speed) => speed < SLOW * best).length / speeds.length,
     longestSlowSeconds: (longest * SLICE_MS) / 1000,
   };

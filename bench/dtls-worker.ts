@@ -14,6 +14,7 @@ import { getStringOptions, OptionNumber } from '../src/coap/options.js';
 import { DtlsClientConnection } from '../test/support/dtls-client.js';
 import { LwM2mSimulator } from '../test/support/simulator/index.js';
 import { oneAtATime, request } from './exchange.js';
+import { LatencySamples, type LatencySummary } from './stats.js';
 
 export interface DtlsWorkerData {
   readonly scenario: 'handshake' | 'register' | 'notify';
@@ -29,7 +30,7 @@ export interface DtlsWorkerData {
 export interface DtlsWorkerResult {
   readonly completed: number;
   readonly failures: number;
-  readonly latenciesMs: number[];
+  readonly latency: LatencySummary;
   readonly elapsedMs: number;
 }
 
@@ -65,7 +66,7 @@ async function handshake(socket: Socket, data: DtlsWorkerData, index: number): P
   }
 }
 
-type Tally = { completed: number; failures: number; latenciesMs: number[] };
+type Tally = { completed: number; failures: number; latencies: LatencySamples };
 
 /** Repeats `attempt` until `deadline`, counting each success with its latency and each failure. */
 async function untilDeadline(deadline: number, tally: Tally, attempt: () => Promise<boolean>): Promise<void> {
@@ -76,7 +77,7 @@ async function untilDeadline(deadline: number, tally: Tally, attempt: () => Prom
       continue;
     }
     tally.completed++;
-    tally.latenciesMs.push(performance.now() - started);
+    tally.latencies.add(performance.now() - started);
   }
 }
 
@@ -146,12 +147,13 @@ async function notifyClients(data: DtlsWorkerData): Promise<void> {
 async function main(): Promise<void> {
   const data = workerData as DtlsWorkerData;
   if (data.scenario === 'notify') return notifyClients(data);
-  const tally: Tally = { completed: 0, failures: 0, latenciesMs: [] };
+  const tally: Tally = { completed: 0, failures: 0, latencies: new LatencySamples() };
   const started = performance.now();
   const deadline = started + data.durationMs;
   const loop = data.scenario === 'handshake' ? handshakeLoop : registerLoop;
   await Promise.all(Array.from({ length: data.clients }, (_, i) => loop(data, i, deadline, tally)));
-  parentPort?.postMessage({ ...tally, elapsedMs: performance.now() - started } satisfies DtlsWorkerResult);
+  const { latencies, ...counts } = tally;
+  parentPort?.postMessage({ ...counts, latency: latencies.summary(), elapsedMs: performance.now() - started } satisfies DtlsWorkerResult);
 }
 
 // bench/dtls.ts imports this module for credentialsOf and the types: only a worker runs the generator.

@@ -12,6 +12,7 @@ import { Method } from '../src/coap/codes.js';
 import { decodeMessage } from '../src/coap/message.js';
 import { getStringOptions, OptionNumber } from '../src/coap/options.js';
 import { oneAtATime, request } from './exchange.js';
+import { LatencySamples, type LatencySummary } from './stats.js';
 
 export interface LoadWorkerData {
   /** bulk: each client registers `perClient` distinct endpoints once (long lifetime) and stops. */
@@ -30,7 +31,8 @@ export interface LoadWorkerResult {
   readonly completed: number;
   readonly retransmissions: number;
   readonly failures: number;
-  readonly latenciesMs: number[];
+  /** Summarised here: a round's samples, posted to the main thread, would be collected there by the server's heap. */
+  readonly latency: LatencySummary;
   readonly elapsedMs: number;
 }
 
@@ -39,7 +41,7 @@ async function runClient(
   index: number,
   data: LoadWorkerData,
   deadline: number,
-  result: { completed: number; retransmissions: number; failures: number; latenciesMs: number[] },
+  result: { completed: number; retransmissions: number; failures: number; latencies: LatencySamples },
 ): Promise<void> {
   let messageId = (index * 7919) & 0xffff;
   const { exchange, receive } = oneAtATime(
@@ -57,7 +59,7 @@ async function runClient(
       if (!reply) result.failures++;
       else {
         result.completed++;
-        result.latenciesMs.push(performance.now() - t0);
+        result.latencies.add(performance.now() - t0);
       }
     }
     return;
@@ -84,7 +86,7 @@ async function runClient(
       // LwM2M Core §6.2.2: an update without parameters is a keep-alive.
       if (await exchange(request(messageId, Method.POST, location, [], ''))) {
         result.completed++;
-        result.latenciesMs.push(performance.now() - t0);
+        result.latencies.add(performance.now() - t0);
       } else result.failures++;
       next += intervalMs;
     }
@@ -117,7 +119,7 @@ async function runClient(
       }
     }
     result.completed++;
-    result.latenciesMs.push(performance.now() - t0);
+    result.latencies.add(performance.now() - t0);
   }
 }
 
@@ -130,13 +132,14 @@ async function main(): Promise<void> {
       return socket;
     }),
   );
-  const result = { completed: 0, retransmissions: 0, failures: 0, latenciesMs: [] as number[] };
+  const result = { completed: 0, retransmissions: 0, failures: 0, latencies: new LatencySamples() };
   const started = performance.now();
   const deadline = started + data.durationMs;
   await Promise.all(sockets.map((socket, i) => runClient(socket, i, data, deadline, result)));
   const elapsedMs = performance.now() - started;
   for (const socket of sockets) socket.close();
-  parentPort?.postMessage({ ...result, elapsedMs } satisfies LoadWorkerResult);
+  const { latencies, ...counts } = result;
+  parentPort?.postMessage({ ...counts, latency: latencies.summary(), elapsedMs } satisfies LoadWorkerResult);
 }
 
 void main();

@@ -11,7 +11,6 @@ import type { LoadWorkerData, LoadWorkerResult } from './load-worker.js';
 import { BatchedSender } from '../src/coap/transport.js';
 import { startTestHub } from '../test/support/hub.js';
 import { runWorker } from './workers.js';
-import { percentile } from './stats.js';
 
 export interface LoadResult {
   readonly scenario: string;
@@ -31,13 +30,12 @@ export function generate(data: LoadWorkerData): Promise<LoadWorkerResult> {
 type GeneratorResult = Omit<LoadWorkerResult, 'retransmissions'> & { readonly retransmissions?: number };
 
 export function summarise(scenario: string, clients: number, result: GeneratorResult): LoadResult {
-  const sorted = result.latenciesMs.sort((a, b) => a - b);
   return {
     scenario,
     clients,
     perSecond: (result.completed * 1000) / result.elapsedMs,
-    p50Ms: percentile(sorted, 50),
-    p99Ms: percentile(sorted, 99),
+    p50Ms: result.latency.p50Ms,
+    p99Ms: result.latency.p99Ms,
     retransmissions: result.retransmissions ?? 0,
     failures: result.failures,
   };

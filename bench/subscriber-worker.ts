@@ -10,7 +10,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import mqtt from 'mqtt';
-import { percentile } from './stats.js';
+import { LatencySamples, type LatencySummary } from './stats.js';
 
 export interface SubscriberWorkerData {
   readonly url: string;
@@ -24,39 +24,8 @@ export interface SubscriberWorkerData {
   readonly qos: 0 | 1;
 }
 
-export interface LatencySummary {
-  readonly count: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
-}
-
 export type SubscriberCommand = { type: 'reset' } | { type: 'report' };
 export type SubscriberEvent = { type: 'ready' } | ({ type: 'report' } & LatencySummary);
-
-/** Latency samples in one typed array, reused round after round (it only grows), so that recording one allocates nothing. */
-class LatencySamples {
-  private samples = new Float64Array(1 << 16);
-  private count = 0;
-
-  add(ms: number): void {
-    if (this.count === this.samples.length) {
-      const larger = new Float64Array(this.samples.length * 2);
-      larger.set(this.samples);
-      this.samples = larger;
-    }
-    this.samples[this.count++] = ms;
-  }
-
-  clear(): void {
-    this.count = 0;
-  }
-
-  summary(): LatencySummary {
-    const sorted = this.samples.subarray(0, this.count).sort();
-    return { count: this.count, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted[this.count - 1] ?? 0 };
-  }
-}
 
 async function main(): Promise<void> {
   const data = workerData as SubscriberWorkerData;

@@ -12,7 +12,7 @@ import { Aedes, type AedesOptions, type AuthenticateError, type Client } from 'a
 import aedesPersistence, { type Packet as AedesPacket } from 'aedes-persistence';
 import type { Logger } from 'pino';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import { coalesceWrites } from './coalesced-writes.js';
+import { coalesceWebSocketWrites, coalesceWrites } from './coalesced-writes.js';
 import { authenticateUser, mayPublish, maySubscribe, parseMqttAuth, type MqttUser, type MqttUsers } from './auth.js';
 
 /**
@@ -287,6 +287,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     wsServer.on('connection', track);
     wss.on('connection', (websocket, request) => {
       const stream = createWebSocketStream(websocket);
+      coalesceWebSocketWrites(stream);
       // Errors of the stream are Aedes's once it handles it; this one only covers a failure before.
       stream.on('error', (error) => logger.debug({ err: error }, 'MQTT WebSocket error'));
       aedes.handle(stream, request);

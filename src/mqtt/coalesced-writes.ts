@@ -7,7 +7,7 @@
  * that, on loopback, also runs the receiver's side of TCP and wakes it; the writevs were 31 % of
  * the hub's busy time when notifications were paced at 12 000/s, and 5 % once gathered.
  */
-import type { Writable } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 
 /**
  * Corks `stream` at its first write of a turn and uncorks it once the turn's immediates have
@@ -32,4 +32,22 @@ export function coalesceWrites(stream: Writable): void {
     }
     return write.apply(this, args);
   } as Writable['write'];
+}
+
+/**
+ * The same for MQTT over WebSocket, where it matters more: `ws`'s stream sends each write as a
+ * WebSocket message of its own and has no `_writev`, so corking alone changed nothing, and
+ * mqtt-packet's writes are pieces of a packet (a CONNACK arrived as four one-byte messages, a
+ * PUBLISH as five). MQTT allows packets to span messages (3.1.1 §6), but a browser then handles
+ * a message event, and the wire carries a frame header, for every piece. With a `_writev` that
+ * joins what was held, a turn's packets leave in one binary message.
+ */
+export function coalesceWebSocketWrites(stream: Duplex): void {
+  const writable = stream as Duplex & { _writev?: Duplex['_writev'] };
+  writable._writev = (chunks, callback) => {
+    // Writable hands strings over as Buffers (decodeStrings is on), so every chunk is one.
+    const joined = Buffer.concat(chunks.map(({ chunk }) => chunk as Buffer));
+    stream._write(joined, chunks[0]?.encoding ?? 'utf8', callback);
+  };
+  coalesceWrites(stream);
 }

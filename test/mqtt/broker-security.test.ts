@@ -3,6 +3,7 @@
  * (`--mqtt-auth`), and back-pressure limits, on real loopback sockets.
  */
 import { execFile, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
 import { silentLogger } from '../../src/log.js';
 import {
   authenticateUser,
@@ -380,6 +382,27 @@ describe('broker without --mqtt-auth', () => {
     const publisher = await connect(`ws://${HOST}:${ws!.port}`);
     await publisher.publishAsync('lwm2m/ws/hello', 'over websocket', { qos: 1 });
     await vi.waitFor(() => expect(seen).toContainEqual({ topic: 'lwm2m/ws/hello', payload: 'over websocket' }));
+  });
+
+  it('sends each MQTT packet to a WebSocket subscriber in one WebSocket message, not one per piece', async () => {
+    // A raw WebSocket client, so that message boundaries are seen (an MQTT client reassembles them).
+    const websocket = new WebSocket(`ws://${HOST}:${broker.wsAddress()!.port}`, 'mqtt');
+    const messages: Buffer[] = [];
+    websocket.on('message', (data: Buffer) => messages.push(data));
+    await once(websocket, 'open');
+    try {
+      // MQTT 3.1.1 §3.1: CONNECT, clean session, keep-alive 60 s, client id "ws-raw".
+      websocket.send(Buffer.from('101200044d5154540402003c000677732d726177', 'hex'));
+      // §3.8: SUBSCRIBE packet id 1 to "lwm2m/ws/#" at QoS 0.
+      websocket.send(Buffer.from('820f0001000a6c776d326d2f77732f2300', 'hex'));
+      await vi.waitFor(() => expect(messages.map((m) => m.toString('hex'))).toEqual(['20020000', '9003000100']));
+      const publisher = await connect(`mqtt://${HOST}:${broker.address().port}`);
+      await publisher.publishAsync('lwm2m/ws/a', 'hello');
+      // §3.3: PUBLISH at QoS 0, topic "lwm2m/ws/a", payload "hello": 19 bytes in one message.
+      await vi.waitFor(() => expect(messages.slice(2).map((m) => m.toString('hex'))).toEqual(['3011000a6c776d326d2f77732f6168656c6c6f']));
+    } finally {
+      websocket.terminate();
+    }
   });
 
   it('answers a plain HTTP request on the WebSocket port with 426', async () => {

@@ -10,6 +10,7 @@ import { OptionNumber, stringOption } from '../src/coap/options.js';
 import type { LoadWorkerData, LoadWorkerResult } from './load-worker.js';
 import { BatchedSender } from '../src/coap/transport.js';
 import { startTestHub } from '../test/support/hub.js';
+import { measureHeapAllocation } from './allocation.js';
 import { runWorker } from './workers.js';
 
 export interface LoadResult {
@@ -20,6 +21,8 @@ export interface LoadResult {
   readonly p99Ms: number;
   readonly retransmissions: number;
   readonly failures: number;
+  /** lwm2m-hub's JS heap allocation per exchange or pair (bench/allocation.ts), where measured. */
+  readonly hubHeapBytesEach?: number;
 }
 
 export function generate(data: LoadWorkerData): Promise<LoadWorkerResult> {
@@ -111,6 +114,7 @@ export async function benchBareCoap(clients = 100, seconds = 5): Promise<LoadRes
 export async function benchRegister(clients = 100, seconds = 5): Promise<LoadResult> {
   const hub = await startTestHub();
   try {
+    const allocation = measureHeapAllocation();
     const result = await generate({
       scenario: 'register',
       host: '::1',
@@ -119,7 +123,8 @@ export async function benchRegister(clients = 100, seconds = 5): Promise<LoadRes
       durationMs: seconds * 1000,
       prefix: 'load-',
     });
-    return summarise('register+deregister pairs', clients, result);
+    const hubHeapBytesEach = allocation.stop() / Math.max(1, result.completed);
+    return { ...summarise('register+deregister pairs', clients, result), hubHeapBytesEach };
   } finally {
     await hub.stop();
   }
@@ -147,5 +152,6 @@ export async function benchUpdate(clients = 100, rate = 2000, seconds = 5): Prom
 export function formatLoadResult(r: LoadResult, ceiling?: LoadResult, exchangesPerUnit = 1, peer?: LoadResult): string {
   const share = ceiling ? `  ${((100 * r.perSecond * exchangesPerUnit) / ceiling.perSecond).toFixed(0)} % of the ceiling in exchanges` : '';
   const ratio = peer && peer.perSecond > 0 ? `, ${(r.perSecond / peer.perSecond).toFixed(1)}× lwm2m-node-lib` : '';
-  return `${r.scenario.padEnd(26)} ${String(r.clients).padStart(4)} clients ${Math.round(r.perSecond).toLocaleString('en-US').padStart(8)} /s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  retransmissions ${r.retransmissions}  failures ${r.failures}${share}${ratio}`;
+  const heap = r.hubHeapBytesEach === undefined ? '' : `  hub heap ${(r.hubHeapBytesEach / 1024).toFixed(1)} KB each`;
+  return `${r.scenario.padEnd(26)} ${String(r.clients).padStart(4)} clients ${Math.round(r.perSecond).toLocaleString('en-US').padStart(8)} /s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  retransmissions ${r.retransmissions}  failures ${r.failures}${share}${ratio}${heap}`;
 }

@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { NotifyWorkerCommand, NotifyWorkerData, NotifyWorkerEvent } from './notify-worker.js';
 import type { SubscriberCommand, SubscriberEvent, SubscriberWorkerData } from './subscriber-worker.js';
 import { startTestHub } from '../test/support/hub.js';
+import { measureHeapAllocation } from './allocation.js';
 import { median } from './stats.js';
 import { nextEvent } from './workers.js';
 
@@ -27,6 +28,8 @@ export interface MqttBenchResult {
   readonly loopDelayMaxMs: number;
   /** The share of one core the hub's thread (this process's main thread) used while the load ran; absent without /proc. */
   readonly hubThreadPercent?: number;
+  /** What the hub's thread allocated on its JS heap per notification received (bench/allocation.ts). */
+  readonly hubHeapBytesPerNotification: number;
   /** Every round's figures, of which this is the best: the fastest bursts, or the steady round with the lowest p99. */
   readonly rounds?: readonly MqttBenchResult[];
   /** Steady mode: the latency during the warm-up that precedes the measured run (not counted above). */
@@ -119,6 +122,7 @@ export async function benchNotifyMqtt(
       const loopDelay = monitorEventLoopDelay({ resolution: 1 });
       loopDelay.enable();
       const cpuBefore = mainThreadCpuMs();
+      const allocation = measureHeapAllocation();
       const started = performance.now();
       const deadline = started + seconds * 1000;
       let round = 0;
@@ -147,6 +151,7 @@ export async function benchNotifyMqtt(
       loopDelay.disable();
       await new Promise((r) => setTimeout(r, 200));
       const received = count() - receivedBefore;
+      const allocated = allocation.stop();
       subscriber.postMessage({ type: 'report' } satisfies SubscriberCommand);
       const latencies = await fromSubscriber('report');
       return {
@@ -160,6 +165,7 @@ export async function benchNotifyMqtt(
         loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
         loopDelayMaxMs: loopDelay.max / 1e6,
         ...(cpuBefore !== undefined && cpuAfter !== undefined ? { hubThreadPercent: (cpuAfter - cpuBefore) / (elapsed * 10) } : {}),
+        hubHeapBytesPerNotification: allocated / Math.max(1, received),
         ...(warmUp ? { warmUp } : {}),
       };
     };
@@ -226,6 +232,7 @@ export function formatSteadyRounds(r: MqttBenchResult, label: string): string {
 export function formatMqttResult(r: MqttBenchResult, label = 'notify-mqtt', { latency = true } = {}): string {
   const latencies = latency ? `  p50 ${r.p50Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms  max ${r.maxMs.toFixed(1)} ms` : '';
   const hubThread = r.hubThreadPercent === undefined ? '' : `  hub thread ${r.hubThreadPercent.toFixed(0)} % of a core, ${hubMicrosPerNotification(r).toFixed(0)} µs a notification`;
+  const hubHeap = `  hub heap ${(r.hubHeapBytesPerNotification / 1024).toFixed(1)} KB a notification`;
   const warmUp = r.warmUp ? `  (the ${r.warmUp.seconds} s of warm-up before, not counted: p99 ${r.warmUp.p99Ms.toFixed(1)} ms, max ${r.warmUp.maxMs.toFixed(1)} ms)` : '';
-  return `${label.padEnd(24)} ${String(r.clients).padStart(5)} clients  ${Math.round(r.perSecond).toLocaleString('en-US').padStart(8)} notifications/s  (${r.received} in ${r.seconds.toFixed(1)} s)${latencies}  event-loop delay p99 ${r.loopDelayP99Ms.toFixed(1)} ms max ${r.loopDelayMaxMs.toFixed(1)} ms${hubThread}${warmUp}`;
+  return `${label.padEnd(24)} ${String(r.clients).padStart(5)} clients  ${Math.round(r.perSecond).toLocaleString('en-US').padStart(8)} notifications/s  (${r.received} in ${r.seconds.toFixed(1)} s)${latencies}  event-loop delay p99 ${r.loopDelayP99Ms.toFixed(1)} ms max ${r.loopDelayMaxMs.toFixed(1)} ms${hubThread}${hubHeap}${warmUp}`;
 }

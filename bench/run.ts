@@ -74,6 +74,8 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
         'register.p50Ms': register.p50Ms,
         'register.p99Ms': register.p99Ms,
         'register.percentOfCeiling': (100 * 2 * register.perSecond) / ceiling.perSecond,
+        // The median round's: the allocation does not drift with the machine, the best round is only the fastest.
+        'register.hubHeapBytesPerPair': median(runs.register.map((r) => r.hubHeapBytesEach ?? 0).sort((a, b) => a - b)),
       },
     };
   },
@@ -135,6 +137,8 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
         'notify.halfRate.qos1.p99Ms': q1.p99Ms,
         'notify.halfRate.qos0.warmUpP99Ms': q0.warmUp?.p99Ms ?? 0,
         'notify.loopDelayP99Ms': burst.loopDelayP99Ms,
+        'notify.hubHeapBytesPerNotification': burst.hubHeapBytesPerNotification,
+        'notify.halfRate.qos0.hubHeapBytesPerNotification': q0.hubHeapBytesPerNotification,
       },
     };
   },

@@ -20,9 +20,9 @@ describe('npm run bench', () => {
     for (const scenario of ['drift', 'register', 'update', 'read', 'notify', 'scale', 'codecs', 'notify-sse', 'store', 'blockwise', 'dtls']) expect(stdout).toContain(`## ${scenario}`);
     expect(stdout).toMatch(/drift .* slices of 250 ms: p10 \d+ %, median \d+ %/);
     expect(stdout).toMatch(/DTLS handshakes .* \/s/);
-    expect(stdout).toMatch(/register\+deregister pairs .* \/s/);
+    expect(stdout).toMatch(/register\+deregister pairs .* \/s .* hub heap [\d.]+ KB each/);
     expect(stdout).toMatch(/bare CoAP responder pairs .* \/s/);
-    expect(stdout).toMatch(/bursts, QoS 0 .* notifications\/s .* % of the ceiling/);
+    expect(stdout).toMatch(/bursts, QoS 0 .* notifications\/s .* hub heap [\d.]+ KB a notification .* % of the ceiling/);
     expect(stdout).toMatch(/% of the ceiling/);
     expect(stdout).toMatch(/echo, answers at once .* \/s/);
     expect(stdout).toMatch(/echo, answers batched .* \/s/);

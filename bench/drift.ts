@@ -8,8 +8,9 @@
  * of its best in nine slices of ten, while this one ran at half its best speed for spells of one
  * to five seconds: most likely the memory the VM shares with its neighbours, not its cores. The
  * hub's cost per notification moves with it, so the steady notify rounds, paced at half of the
- * best burst rate, can land in a spell where that rate is all the hub can serve. The spells come and go over tens of minutes: four runs of 20 s,
- * at the start of four full runs, found none, though each of those runs had some.
+ * best burst rate, can land in a spell where that rate is all the hub can serve. The spells come
+ * and go over tens of minutes: four runs of 20 s, at the start of four full runs, found none,
+ * though each of those runs had some.
  */
 import { median, percentile } from './stats.js';
 

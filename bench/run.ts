@@ -74,7 +74,7 @@ const scenarios: Record<string, () => Promise<Outcome>> = {
         'register.p50Ms': register.p50Ms,
         'register.p99Ms': register.p99Ms,
         'register.percentOfCeiling': (100 * 2 * register.perSecond) / ceiling.perSecond,
-        // The median round's: the allocation does not drift with the machine, the best round is only the fastest.
+        // The median round's: the allocation moves only a few per cent with the machine, and the best round is only the fastest.
         'register.hubHeapBytesPerPair': median(runs.register.map((r) => r.hubHeapBytesEach ?? 0).sort((a, b) => a - b)),
       },
     };

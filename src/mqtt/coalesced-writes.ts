@@ -38,9 +38,9 @@ export function coalesceWrites(stream: Writable): void {
  * The same for MQTT over WebSocket, where it matters more: `ws`'s stream sends each write as a
  * WebSocket message of its own and has no `_writev`, so corking alone changed nothing, and
  * mqtt-packet's writes are pieces of a packet (a CONNACK arrived as four one-byte messages, a
- * PUBLISH as 4.5 on average). MQTT allows packets to span messages (3.1.1 §6), but a browser then handles
- * a message event, and the wire carries a frame header, for every piece. With a `_writev` that
- * joins what was held, a turn's packets leave in one binary message.
+ * PUBLISH as 4.5 on average). MQTT allows packets to span messages (3.1.1 §6), but a browser
+ * then handles a message event, and the wire carries a frame header, for every piece. With a
+ * `_writev` that joins what was held, a turn's packets leave in one binary message.
  */
 export function coalesceWebSocketWrites(stream: Duplex): void {
   const writable = stream as Duplex & { _writev?: Duplex['_writev'] };
